@@ -7,6 +7,7 @@ source line, caret, hint) happens here and nowhere else, so every stage reports 
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -100,7 +101,7 @@ def _source_line(source: str | None, line: int) -> str | None:
     lines = source.splitlines()
     if not 1 <= line <= len(lines):
         return None
-    return lines[line - 1]
+    return "".join(ch if ch == "\t" or unicodedata.category(ch) != "Cc" else "\ufffd" for ch in lines[line - 1])
 
 
 def _caret_padding(text: str, column: int) -> str:

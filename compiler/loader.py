@@ -14,9 +14,7 @@ from pathlib import Path
 from headroom.compiler import nodes as n
 from headroom.compiler.diagnostics import CompileError, Diagnostics, Location
 from headroom.compiler.parser import parse
-
-SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
-SHIPPED_PREFIX = "<headroom>/"
+from headroom.runtime.policy import SHIPPED_PREFIX, SHIPPED_RULES
 
 
 @dataclass

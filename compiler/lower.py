@@ -182,7 +182,8 @@ class _FileLowerer:
             if name in params:
                 self.error(param.name, f"parameter '{name}' is given twice in profile '{statement.name.text}'")
                 continue
-            values = [self.convert(catalog.COMPRESSORS[c].params[name].type, (param.value,), f"'{name}'") for c in takers]
+            types = {catalog.COMPRESSORS[compressor].params[name].type: None for compressor in takers}
+            values = [self.convert(value_type, (param.value,), f"'{name}'") for value_type in types]
             if all(value is not None for value in values):
                 params[name] = values[0]
         name = statement.name.text

@@ -296,6 +296,13 @@ _EXAMPLES: dict[str, list[str]] = {
         "rule a: when error keep",
         "rule a: when content is log compress with log",
         "rule a: when tokens > 5",
+        "rule a: when tokens >= 300 compress with log",
+        "rule a: when tokens >= 300 tokens compress with log",
+        "rule a: when content is log, html keep",
+        "rule a: when tool is Bash keep",
+        "rule a: when user says \"x\" keep",
+        "rule a: when not error keep",
+        "rule a: when (error) keep",
     ],
     "a rule needs a name and a colon: `rule NAME: when ... -> ...`": [
         "rule when error -> keep",
@@ -320,7 +327,16 @@ _EXAMPLES: dict[str, list[str]] = {
     ],
     "a block opened with `{` is not closed with `}`": [
         "profile p { max_items 5",
+        "profile p { keep first 5%",
+        "profile p {",
+        "for model x {",
         "for model x { set min_tokens 5",
+        "for model x { set min_tokens 5 tokens",
+        "for model x { set cache stable",
+        "for model x { rule a: -> keep",
+        "for model x { rule a: when error -> keep",
+        "for model x { exclude tools Bash",
+        "for model x { protect user messages",
     ],
 }
 
@@ -355,7 +371,8 @@ _STATEMENT_KEYWORDS = ("include", "set", "exclude", "protect", "profile", "tool"
 def _expected_words(expected: set[str]) -> str:
     described = {_terminal_description(name) for name in expected}
     if {f"'{word}'" for word in ("rule", "protect", "set")} <= described:
-        return "a statement (" + ", ".join(_STATEMENT_KEYWORDS) + ")"
+        closing = " or '}'" if "'}'" in described else ""
+        return "a statement (" + ", ".join(_STATEMENT_KEYWORDS) + ")" + closing
     words = sorted(described)
     if len(words) > 6:
         return ", ".join(words[:6]) + ", ..."
@@ -385,12 +402,24 @@ def _keyword_hint(token: Token | None, expected: set[str]) -> str | None:
 
 
 def _matching_example(error: UnexpectedInput, source: str) -> str | None:
-    if isinstance(error, UnexpectedCharacters):
+    """The label of the example that fails in the same parser state. Unlike Lark's `match_examples`, the depth of
+    the parser's stack is ignored, so one short example covers the same mistake inside longer text."""
+    if isinstance(error, UnexpectedCharacters) or error.state is None:
         return None
-    try:
-        return error.match_examples(lark_parser().parse, _EXAMPLES, use_accepts=True)
-    except Exception:  # noqa: BLE001 - a failed lookup of a nicer message must not hide the real error
-        return None
+    return _example_states().get(error.state.position)
+
+
+@functools.cache
+def _example_states() -> dict[int, str]:
+    states: dict[int, str] = {}
+    for label, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                lark_parser().parse(example)
+            except UnexpectedInput as failure:
+                if failure.state is not None:
+                    states.setdefault(failure.state.position, label)
+    return states
 
 
 def _end_of(source: str, filename: str) -> Location:
