@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from headroom import __version__
+from headroom.cli.report import render
 from headroom.compiler.diagnostics import CompileError, Diagnostic, Severity
 from headroom.runtime import policy as policies
 from headroom.runtime.routing import Block
@@ -27,15 +28,22 @@ def build_parser(prog: str = "headroom-compile") -> argparse.ArgumentParser:
         description="Compile .hrules policies into router modules (written to __hrules__/NAME.py beside each file).",
         epilog="Folders stand for their policy files: every *.hrules but _fragments (which are only included).",
     )
-    parser.add_argument("paths", nargs="*", type=Path, default=[Path("rules")],
-                        help="policy files or folders (default: rules/)")  # fmt: skip
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if generated code is stale (with --fmt: if a file is not "
-                             "formatted)")  # fmt: skip
+    parser.add_argument(
+        "paths", nargs="*", type=Path, default=[Path("rules")], help="policy files or folders (default: rules/)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if generated code is stale (with --fmt: if a file is not formatted)",
+    )
     parser.add_argument("--fmt", action="store_true", help="rewrite the .hrules files in canonical form")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    parser.add_argument("--explain", nargs="+", metavar="FACT=VALUE",
-                        help="print the decision for one block, e.g. --explain kind=log tokens=400 tool=Bash")  # fmt: skip
+    parser.add_argument(
+        "--explain",
+        nargs="+",
+        metavar="FACT=VALUE",
+        help="print the decision for one block, e.g. --explain kind=log tokens=400 tool=Bash",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -47,7 +55,7 @@ def main(argv: list[str] | None = None, prog: str = "headroom-compile") -> int:
         return _Run(args, prog).run()
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - the promise is: no traceback, whatever the input
+    except Exception as error:
         print(f"{prog}: internal error: {error!r}. This is a bug in headroom; please report it.", file=sys.stderr)
         return 1
 
@@ -107,8 +115,11 @@ class _Run:
             self._say(f"{entry}: up to date ({target})")
         elif self.args.check:
             self.errors += 1
-            print(f"{entry}: generated code is {'missing' if current is None else 'stale'} ({target}); "
-                  f"run `headroom-compile {entry}`", file=sys.stderr)  # fmt: skip
+            print(
+                f"{entry}: generated code is {'missing' if current is None else 'stale'} ({target}); "
+                f"run `headroom-compile {entry}`",
+                file=sys.stderr,
+            )
         else:
             _write_atomically(target, compiled.code)
             self._say(f"{entry}: compiled to {target}")
@@ -160,20 +171,11 @@ class _Run:
             is_error = diagnostic.severity is Severity.ERROR or self.args.strict
             self.errors += is_error
             self.warnings += not is_error
-            print(diagnostic.render(_source_text(diagnostic.location.file, entry)), file=sys.stderr)
+            print(render(diagnostic, entry), file=sys.stderr)
 
     def _say(self, message: str) -> None:
         if not self.args.quiet:
             print(message)
-
-
-def _source_text(display: str, entry: Path) -> str | None:
-    """The text a diagnostic points into, to show its line; None when it cannot be read."""
-    path = Path(display) if Path(display).is_absolute() else policies.source_path(display, entry.parent)
-    try:
-        return path.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError:
-        return None
 
 
 def _block_from_facts(facts: list[str]) -> Block:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from headroom.cli.report import render
 from headroom.cli.unavailable import not_yet_available
 from headroom.compiler.diagnostics import CompileError
 from headroom.runtime import policy as policies
@@ -17,8 +18,9 @@ from headroom.runtime import policy as policies
 
 def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
     parser = argparse.ArgumentParser(prog=prog, description="The context-compression proxy.")
-    parser.add_argument("--rules", type=Path, default=None,
-                        help="a .hrules policy file or folder (default: the shipped default policy)")  # fmt: skip
+    parser.add_argument(
+        "--rules", type=Path, default=None, help="a .hrules policy file or folder (default: the shipped default policy)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
     args = parser.parse_args(argv)
@@ -29,8 +31,8 @@ def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
         return 1
     except CompileError as error:
         for diagnostic in error.diagnostics:
-            print(diagnostic.render(), file=sys.stderr)
+            print(render(diagnostic, policies.entry_file(args.rules)), file=sys.stderr)
         return 1
-    print(f"{prog}: policy {router.entry} loaded ({'compiled in memory' if router.generated is None else router.generated})",
-          file=sys.stderr)  # fmt: skip
+    loaded_from = "compiled in memory" if router.generated is None else router.generated
+    print(f"{prog}: policy {router.entry} loaded ({loaded_from})", file=sys.stderr)
     return not_yet_available(prog)

@@ -92,8 +92,9 @@ class Choice:
     def convert(self, value: n.Value) -> str:
         text = value.text if isinstance(value, n.Word | n.Str) else None
         if text not in self.options:
-            raise BadValue(f"expected one of {', '.join(self.options)}, got {_describe(value)}",
-                              _closest(text, self.options))  # fmt: skip
+            raise BadValue(
+                f"expected one of {', '.join(self.options)}, got {_describe(value)}", _closest(text, self.options)
+            )
         return text
 
     def describe(self) -> str:
@@ -114,8 +115,13 @@ class Words:
         return "a list of " + ", ".join(self.options)
 
 
-_SECONDS = {"ms": Decimal("0.001"), "seconds": Decimal(1), "minutes": Decimal(60), "hours": Decimal(3600),
-            "days": Decimal(86400)}  # fmt: skip
+_SECONDS = {
+    "ms": Decimal("0.001"),
+    "seconds": Decimal(1),
+    "minutes": Decimal(60),
+    "hours": Decimal(3600),
+    "days": Decimal(86400),
+}
 _BYTES = {"bytes": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
@@ -128,11 +134,15 @@ class Duration:
 
     def convert(self, value: n.Value) -> float:
         if not isinstance(value, n.Quantity) or value.unit not in _SECONDS:
-            raise BadValue(f"expected a duration like `250 ms` or `7 days`, got {_describe(value)}",
-                              "units: ms, seconds, minutes, hours, days")  # fmt: skip
+            raise BadValue(
+                f"expected a duration like `250 ms` or `7 days`, got {_describe(value)}",
+                "units: ms, seconds, minutes, hours, days",
+            )
         seconds = float(value.number * _SECONDS[value.unit])
         if not self.minimum_seconds <= seconds <= self.maximum_seconds:
-            raise BadValue(f"{_describe(value)} is out of range ({self.minimum_seconds:g} s..{self.maximum_seconds:g} s)")
+            raise BadValue(
+                f"{_describe(value)} is out of range ({self.minimum_seconds:g} s..{self.maximum_seconds:g} s)"
+            )
         return seconds
 
     def describe(self) -> str:
@@ -191,13 +201,16 @@ class SettingSpec:
 SETTINGS: dict[str, SettingSpec] = {
     "min_tokens": SettingSpec(Count("tokens"), 0, "blocks with fewer tokens are never compressed"),
     "min_chars": SettingSpec(Count("chars"), 0, "blocks with fewer characters are never compressed"),
-    "cache": SettingSpec(Choice(("stable", "fresh")), "stable",
-                         "stable: a message's decision never changes once sent (prompt cache keeps hitting); "
-                         "fresh: every turn is decided anew with the whole conversation (more saved, cache breaks)"),
+    "cache": SettingSpec(
+        Choice(("stable", "fresh")),
+        "stable",
+        "stable: a message's decision never changes once sent (prompt cache keeps hitting); "
+        "fresh: every turn is decided anew with the whole conversation (more saved, cache breaks)",
+    ),
     "store_ttl": SettingSpec(Duration(60.0), 7 * 86400.0, "how long dropped content stays retrievable"),
     "store_max_size": SettingSpec(Size(), 512 * 1024**2, "the reversible store's size cap"),
     "time_budget": SettingSpec(Duration(0.001, 60.0), 2.0, "a compressor running longer leaves its block untouched"),
-}  # fmt: skip
+}
 
 
 # --- compressors --------------------------------------------------------------------------------------------------
@@ -219,46 +232,86 @@ class CompressorSpec:
 _LOG_LEVELS = ("error", "fatal", "warning", "traceback", "info", "debug")
 
 COMPRESSORS: dict[str, CompressorSpec] = {
-    "crusher": CompressorSpec(("json_array", "jsonl"), {
-        "max_items": ParamSpec(Count("items", 1), 15),
-        "min_items": ParamSpec(Count("items"), 5),
-        "keep_first": ParamSpec(Percent(), 0.3),
-        "keep_last": ParamSpec(Percent(), 0.15),
-        "tabular": ParamSpec(Flag(), True),
-    }, "JSON arrays: keep first/last shares, anomalies and query matches; fold the rest"),
-    "log": CompressorSpec(("log",), {
-        "context": ParamSpec(Count("lines", 0, 100), 2),
-        "keep": ParamSpec(Words(_LOG_LEVELS), ("error", "fatal", "warning", "traceback")),
-        "max_lines": ParamSpec(Count("lines", 1), 200),
-    }, "logs: cluster repeated templates, keep errors, warnings and stack traces with context"),
-    "test_output": CompressorSpec(("test_output",), {
-        "context": ParamSpec(Count("lines", 0, 100), 3),
-        "keep": ParamSpec(Words(("failures", "errors", "warnings", "skipped", "summary")), ("failures", "errors", "summary")),
-    }, "test runs: keep every failure and the summary, fold passing tests into counts"),
-    "build_output": CompressorSpec(("build_output",), {
-        "context": ParamSpec(Count("lines", 0, 100), 3),
-        "keep": ParamSpec(Words(("errors", "warnings")), ("errors", "warnings")),
-    }, "builds: keep errors and warnings with their code frames, fold progress lines"),
-    "diff": CompressorSpec(("diff",), {
-        "context": ParamSpec(Count("lines", 0, 100), 1),
-    }, "diffs and git log -p: keep headers and changed lines, fold unchanged context"),
-    "html": CompressorSpec(("html",), {
-        "keep": ParamSpec(Words(("headings", "text", "code", "tables", "links")), ("headings", "text", "code", "tables")),
-    }, "web pages: drop scripts, styles, navigation and boilerplate"),
-    "csv": CompressorSpec(("csv", "tsv"), {
-        "max_rows": ParamSpec(Count("rows", 1), 20),
-        "keep_first": ParamSpec(Percent(), 0.3),
-        "keep_last": ParamSpec(Percent(), 0.15),
-    }, "tables: keep the header, anomalous rows and a per-column summary"),
-    "code": CompressorSpec(("code",), {
-        "max_body_lines": ParamSpec(Count("lines", 0), 3),
-        "docstrings": ParamSpec(Flag(), True),
-    }, "source code: keep imports, signatures and docstring first lines; cut bodies"),
-    "text": CompressorSpec(("text", "markdown"), {
-        "head": ParamSpec(Count("lines", 0), 40),
-        "tail": ParamSpec(Count("lines", 0), 20),
-    }, "plain text and markdown: keep the head and the tail"),
-}  # fmt: skip
+    "crusher": CompressorSpec(
+        ("json_array", "jsonl"),
+        {
+            "max_items": ParamSpec(Count("items", 1), 15),
+            "min_items": ParamSpec(Count("items"), 5),
+            "keep_first": ParamSpec(Percent(), 0.3),
+            "keep_last": ParamSpec(Percent(), 0.15),
+            "tabular": ParamSpec(Flag(), True),
+        },
+        "JSON arrays: keep first/last shares, anomalies and query matches; fold the rest",
+    ),
+    "log": CompressorSpec(
+        ("log",),
+        {
+            "context": ParamSpec(Count("lines", 0, 100), 2),
+            "keep": ParamSpec(Words(_LOG_LEVELS), ("error", "fatal", "warning", "traceback")),
+            "max_lines": ParamSpec(Count("lines", 1), 200),
+        },
+        "logs: cluster repeated templates, keep errors, warnings and stack traces with context",
+    ),
+    "test_output": CompressorSpec(
+        ("test_output",),
+        {
+            "context": ParamSpec(Count("lines", 0, 100), 3),
+            "keep": ParamSpec(
+                Words(("failures", "errors", "warnings", "skipped", "summary")), ("failures", "errors", "summary")
+            ),
+        },
+        "test runs: keep every failure and the summary, fold passing tests into counts",
+    ),
+    "build_output": CompressorSpec(
+        ("build_output",),
+        {
+            "context": ParamSpec(Count("lines", 0, 100), 3),
+            "keep": ParamSpec(Words(("errors", "warnings")), ("errors", "warnings")),
+        },
+        "builds: keep errors and warnings with their code frames, fold progress lines",
+    ),
+    "diff": CompressorSpec(
+        ("diff",),
+        {
+            "context": ParamSpec(Count("lines", 0, 100), 1),
+        },
+        "diffs and git log -p: keep headers and changed lines, fold unchanged context",
+    ),
+    "html": CompressorSpec(
+        ("html",),
+        {
+            "keep": ParamSpec(
+                Words(("headings", "text", "code", "tables", "links")), ("headings", "text", "code", "tables")
+            ),
+        },
+        "web pages: drop scripts, styles, navigation and boilerplate",
+    ),
+    "csv": CompressorSpec(
+        ("csv", "tsv"),
+        {
+            "max_rows": ParamSpec(Count("rows", 1), 20),
+            "keep_first": ParamSpec(Percent(), 0.3),
+            "keep_last": ParamSpec(Percent(), 0.15),
+        },
+        "tables: keep the header, anomalous rows and a per-column summary",
+    ),
+    "code": CompressorSpec(
+        ("code",),
+        {
+            "max_body_lines": ParamSpec(Count("lines", 0), 3),
+            "docstrings": ParamSpec(Flag(), True),
+        },
+        "source code: keep imports, signatures and docstring first lines; cut bodies",
+    ),
+    "text": CompressorSpec(
+        ("text", "markdown"),
+        {
+            "head": ParamSpec(Count("lines", 0), 40),
+            "tail": ParamSpec(Count("lines", 0), 20),
+        },
+        "plain text and markdown: keep the head and the tail",
+    ),
+}
 
 # Every parameter name a profile may set, with the compressors that take it.
 PROFILE_PARAMS: dict[str, tuple[str, ...]] = {}
@@ -268,9 +321,41 @@ for _compressor, _spec in COMPRESSORS.items():
 
 # --- content kinds, measures, roles -------------------------------------------------------------------------------
 
-CONTENT_KINDS = ("json_array", "json", "jsonl", "log", "test_output", "build_output", "diff", "html", "csv", "tsv",
-                 "markdown", "text", "code")  # fmt: skip
-CODE_LANGUAGES = ("python", "javascript", "typescript", "go", "rust", "java", "c", "cpp", "csharp", "ruby", "php",
-                  "shell", "sql", "kotlin", "swift", "scala", "lua", "yaml", "toml")  # fmt: skip
+CONTENT_KINDS = (
+    "json_array",
+    "json",
+    "jsonl",
+    "log",
+    "test_output",
+    "build_output",
+    "diff",
+    "html",
+    "csv",
+    "tsv",
+    "markdown",
+    "text",
+    "code",
+)
+CODE_LANGUAGES = (
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "c",
+    "cpp",
+    "csharp",
+    "ruby",
+    "php",
+    "shell",
+    "sql",
+    "kotlin",
+    "swift",
+    "scala",
+    "lua",
+    "yaml",
+    "toml",
+)
 MEASURE_UNITS = {"tokens": "tokens", "chars": "chars", "items": "items", "lines": "lines", "age": "messages"}
 ROLES = ("user", "assistant", "tool", "system")

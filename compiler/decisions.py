@@ -49,5 +49,11 @@ def rule(rule: ir.Rule, profile: ir.Profile | None) -> Decision:
     if profile is not None:
         params.update({name: value for name, value in profile.params.items() if name in spec.params})
     params.update(rule.action.arguments)
-    return Decision(action="compress", reason=reason, origin=str(rule.origin), rule=rule.name,
-                    compressor=rule.action.compressor, params=MappingProxyType(dict(sorted(params.items()))))  # fmt: skip
+    return Decision(
+        action="compress",
+        reason=reason,
+        origin=str(rule.origin),
+        rule=rule.name,
+        compressor=rule.action.compressor,
+        params=MappingProxyType(dict(sorted(params.items()))),
+    )

@@ -77,7 +77,9 @@ class AnyOf(_Frozen):
     operands: tuple[Condition, ...]
 
 
-Condition = Annotated[ContentIs | Compare | FieldIs | UserSays | IsError | Not | All | AnyOf, Field(discriminator="type")]
+Condition = Annotated[
+    ContentIs | Compare | FieldIs | UserSays | IsError | Not | All | AnyOf, Field(discriminator="type")
+]
 
 
 # --- rules --------------------------------------------------------------------------------------------------------

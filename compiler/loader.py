@@ -52,9 +52,10 @@ def read_text(path: Path, display: str) -> str:
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
         raise CompileError.at(
-            Location(display, line, column), f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})",
+            Location(display, line, column),
+            f"file is not valid UTF-8 (byte 0x{data[error.start]:02x})",
             hint="save the file as UTF-8",
-        ) from None  # fmt: skip
+        ) from None
 
 
 def load(entry: Path, diagnostics: Diagnostics) -> Source:
@@ -79,16 +80,22 @@ def _follow_includes(source: Source, base: Path, diagnostics: Diagnostics, chain
             continue
         where = Location(source.display, statement.pos.line, statement.pos.column)
         if statements_started:
-            diagnostics.error(where, "`include` must come before every other statement of the file",
-                              hint="move it to the top: an include is a layer underneath the file")  # fmt: skip
+            diagnostics.error(
+                where,
+                "`include` must come before every other statement of the file",
+                hint="move it to the top: an include is a layer underneath the file",
+            )
             continue
         target = _resolve(source.path.parent, statement.path)
         if target is None:
-            diagnostics.error(where, f'included file "{statement.path}" not found',
-                              hint=f"looked in {source.path.parent} and in the rules shipped with headroom")  # fmt: skip
+            diagnostics.error(
+                where,
+                f'included file "{statement.path}" not found',
+                hint=f"looked in {source.path.parent} and in the rules shipped with headroom",
+            )
             continue
         if target in chain:
-            cycle = " -> ".join(_display(p, base) for p in [*chain[chain.index(target):], target])
+            cycle = " -> ".join(_display(p, base) for p in [*chain[chain.index(target) :], target])
             diagnostics.error(where, f"include cycle: {cycle}")
             continue
         if target in seen:

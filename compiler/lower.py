@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headroom import __version__
-from headroom.compiler import catalog
-from headroom.compiler import ir
+from headroom.compiler import catalog, ir
 from headroom.compiler import nodes as n
 from headroom.compiler.diagnostics import Diagnostics, Location, did_you_mean
 from headroom.compiler.loader import Source
@@ -43,8 +42,13 @@ class _Layer:
     profiles: dict[str, ir.Profile] = field(default_factory=dict)
 
     def scope(self) -> ir.Scope:
-        return ir.Scope(settings=self.settings, exclusions=tuple(self.exclusions),
-                        tool_profiles=tuple(self.tool_profiles), rules=tuple(self.rules), **self.protections)  # fmt: skip
+        return ir.Scope(
+            settings=self.settings,
+            exclusions=tuple(self.exclusions),
+            tool_profiles=tuple(self.tool_profiles),
+            rules=tuple(self.rules),
+            **self.protections,
+        )
 
     def put_under(self, top: _Layer) -> _Layer:
         """This layer with `top` layered over it."""
@@ -53,7 +57,9 @@ class _Layer:
         profiles = dict(self.profiles)
         for name, profile in top.profiles.items():
             if name in profiles:
-                profile = ir.Profile(name=name, params={**profiles[name].params, **profile.params}, origin=profile.origin)
+                profile = ir.Profile(
+                    name=name, params={**profiles[name].params, **profile.params}, origin=profile.origin
+                )
             profiles[name] = profile
         return _Layer(
             settings={**self.settings, **top.settings},
@@ -156,8 +162,11 @@ class _FileLowerer:
         elif isinstance(statement, n.ProtectErrorOutputs):
             layer.protections["protect_error_outputs"] = ir.Assigned(value=statement.on, origin=origin)
         elif isinstance(statement, n.ToolProfile):
-            layer.tool_profiles.append(ir.ToolProfile(globs=statement.globs, profile=statement.profile.text,
-                                                      origin=self.origin(statement.profile)))  # fmt: skip
+            layer.tool_profiles.append(
+                ir.ToolProfile(
+                    globs=statement.globs, profile=statement.profile.text, origin=self.origin(statement.profile)
+                )
+            )
         elif isinstance(statement, n.Rule):
             self._rule(statement, layer.rules)
 
@@ -177,7 +186,9 @@ class _FileLowerer:
             name = param.name.text
             takers = catalog.PROFILE_PARAMS.get(name)
             if takers is None:
-                self.error(param.name, f"unknown profile parameter '{name}'", did_you_mean(name, catalog.PROFILE_PARAMS))
+                self.error(
+                    param.name, f"unknown profile parameter '{name}'", did_you_mean(name, catalog.PROFILE_PARAMS)
+                )
                 continue
             if name in params:
                 self.error(param.name, f"parameter '{name}' is given twice in profile '{statement.name.text}'")
@@ -194,14 +205,18 @@ class _FileLowerer:
         layer = _Layer()
         for inner in statement.body:
             self._scoped(inner, layer)
-        return ir.Override(selector=statement.selector, globs=statement.globs, scope=layer.scope(),
-                           origin=self.origin(statement))  # fmt: skip
+        return ir.Override(
+            selector=statement.selector, globs=statement.globs, scope=layer.scope(), origin=self.origin(statement)
+        )
 
     def _rule(self, statement: n.Rule, rules: list[ir.Rule]) -> None:
         name = statement.name.text
         if any(rule.name == name for rule in rules):
-            self.error(statement.name, f"duplicate rule name '{name}'",
-                       "rule names are unique within a file; a rule named like an included one replaces it")  # fmt: skip
+            self.error(
+                statement.name,
+                f"duplicate rule name '{name}'",
+                "rule names are unique within a file; a rule named like an included one replaces it",
+            )
             return
         condition = self._condition(statement.condition) if statement.condition is not None else None
         action = self._action(statement.action)
@@ -251,8 +266,11 @@ class _FileLowerer:
             if condition.field == "role":
                 for role in condition.globs:
                     if role not in catalog.ROLES:
-                        self.error(condition, f"unknown role '{role}' (roles: {', '.join(catalog.ROLES)})",
-                                   did_you_mean(role, catalog.ROLES))  # fmt: skip
+                        self.error(
+                            condition,
+                            f"unknown role '{role}' (roles: {', '.join(catalog.ROLES)})",
+                            did_you_mean(role, catalog.ROLES),
+                        )
             return ir.FieldIs(field=condition.field, globs=condition.globs)
         if isinstance(condition, n.UserSays):
             return ir.UserSays(phrases=tuple(p.lower() for p in condition.phrases))

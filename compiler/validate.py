@@ -20,18 +20,27 @@ def validate(policy: ir.Policy, diagnostics: Diagnostics) -> None:
         for mapping in scope.tool_profiles:
             used_profiles.add(mapping.profile)
             if mapping.profile not in policy.profiles:
-                diagnostics.error(_at(mapping.origin), f"unknown profile '{mapping.profile}'",
-                                  did_you_mean(mapping.profile, policy.profiles))  # fmt: skip
+                diagnostics.error(
+                    _at(mapping.origin),
+                    f"unknown profile '{mapping.profile}'",
+                    did_you_mean(mapping.profile, policy.profiles),
+                )
         _check_reachable(scope.rules, diagnostics)
         for rule in scope.rules:
             _check_compressor_fits(rule, diagnostics)
     for profile in policy.profiles.values():
         if profile.name not in used_profiles:
-            diagnostics.warning(_at(profile.origin), f"profile '{profile.name}' is defined but no tool uses it",
-                                hint=f"add `tool NAME uses {profile.name}`")  # fmt: skip
+            diagnostics.warning(
+                _at(profile.origin),
+                f"profile '{profile.name}' is defined but no tool uses it",
+                hint=f"add `tool NAME uses {profile.name}`",
+            )
     if not any(scope.rules for scope in scopes):
-        diagnostics.warning(Location(policy.sources[0].path, 0), "the policy has no rules: every block is kept",
-                            hint='add rules, or `include "default.hrules"`')  # fmt: skip
+        diagnostics.warning(
+            Location(policy.sources[0].path, 0),
+            "the policy has no rules: every block is kept",
+            hint='add rules, or `include "default.hrules"`',
+        )
 
 
 def _at(origin: ir.Origin) -> Location:
@@ -106,9 +115,12 @@ def _interval(compare: ir.Compare) -> tuple[int, int] | None:
     """The whole numbers a comparison admits, as [low, high]; None for `!=`, which is not an interval."""
     value = compare.value
     return {
-        ">=": (value, _UNBOUNDED), ">": (value + 1, _UNBOUNDED), "<=": (0, value), "<": (0, value - 1),
+        ">=": (value, _UNBOUNDED),
+        ">": (value + 1, _UNBOUNDED),
+        "<=": (0, value),
+        "<": (0, value - 1),
         "==": (value, value),
-    }.get(compare.op)  # fmt: skip
+    }.get(compare.op)
 
 
 def _within(inner: tuple[int, int] | None, outer: tuple[int, int] | None) -> bool:

@@ -65,8 +65,10 @@ def entry_file(path: Path | None = None) -> Path:
         candidates = policy_files(path)
         if len(candidates) == 1:
             return candidates[0]
-        raise PolicyNotFound(f"{path}: {'no' if not candidates else 'more than one'} policy file; name one, "
-                             f"or call the main one {DEFAULT_ENTRY}")  # fmt: skip
+        raise PolicyNotFound(
+            f"{path}: {'no' if not candidates else 'more than one'} policy file; name one, "
+            f"or call the main one {DEFAULT_ENTRY}"
+        )
     raise PolicyNotFound(f"{path}: no such file or folder")
 
 
@@ -102,8 +104,12 @@ def load_router(path: Path | None = None) -> Router:
         module = _module_from_file(generated)
         if is_fresh(module, entry):
             return Router(entry, module, generated)
-        log.warning("%s is stale (its .hrules sources or the compiler changed); compiled in memory. "
-                    "Run `headroom-compile %s` to update it.", generated, entry)  # fmt: skip
+        log.warning(
+            "%s is stale (its .hrules sources or the compiler changed); compiled in memory. "
+            "Run `headroom-compile %s` to update it.",
+            generated,
+            entry,
+        )
     return Router(entry, compile_in_memory(entry), None)
 
 
@@ -113,7 +119,7 @@ def compile_in_memory(entry: Path) -> ModuleType:
     compiled = compile_file(entry)
     module = ModuleType(f"headroom_policy_{compiled.policy.name}")
     module.__file__ = str(generated_path(entry))
-    exec(compile(compiled.code, module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own generated code
+    exec(compile(compiled.code, module.__file__, "exec"), module.__dict__)
     return module
 
 

@@ -78,8 +78,12 @@ class _ModuleBuilder:
         policy = self.policy
         for index, override in enumerate(policy.overrides):
             argument = override.selector
-            self.module.override_flags.append(Line(f"{self.globs(override.globs)}.fullmatch({argument}) is not None",
-                                                   f"[{index}] {_describe_override(override)}"))  # fmt: skip
+            self.module.override_flags.append(
+                Line(
+                    f"{self.globs(override.globs)}.fullmatch({argument}) is not None",
+                    f"[{index}] {_describe_override(override)}",
+                )
+            )
         scopes = [(None, "", policy.base)] + [
             (f"flags[{i}]", _describe_override(o), o.scope) for i, o in enumerate(policy.overrides)
         ]
@@ -128,7 +132,9 @@ class _ModuleBuilder:
         if scope.protect_recent_code is not None:
             assigned = scope.protect_recent_code
             decision = self.decision(decisions.protection("protect_recent_code", assigned))
-            lines.append(Line(f"recent_code, recent_code_decision = {assigned.value!r}, {decision}", str(assigned.origin)))
+            lines.append(
+                Line(f"recent_code, recent_code_decision = {assigned.value!r}, {decision}", str(assigned.origin))
+            )
         if scope.protect_analysis_context is not None:
             assigned = scope.protect_analysis_context
             decision = self.decision(decisions.protection("protect_analysis_context", assigned))
@@ -145,11 +151,21 @@ class _ModuleBuilder:
                 lines.append(Line("excluded = None", f"{excluded.origin}: exclude tools none"))
                 continue
             decision = self.decision(decisions.exclusion(excluded))
-            lines.append(Line(f"if tool and {self.globs(excluded.globs)}.fullmatch(tool) is not None:",
-                              str(excluded.origin), f"excluded = {decision}"))  # fmt: skip
+            lines.append(
+                Line(
+                    f"if tool and {self.globs(excluded.globs)}.fullmatch(tool) is not None:",
+                    str(excluded.origin),
+                    f"excluded = {decision}",
+                )
+            )
         for mapping in scope.tool_profiles:
-            lines.append(Line(f"if {self.globs(mapping.globs)}.fullmatch(tool) is not None:",
-                              str(mapping.origin), f"profile = {mapping.profile!r}"))  # fmt: skip
+            lines.append(
+                Line(
+                    f"if {self.globs(mapping.globs)}.fullmatch(tool) is not None:",
+                    str(mapping.origin),
+                    f"profile = {mapping.profile!r}",
+                )
+            )
         return lines
 
     # --- per block: rules ------------------------------------------------------------------------------------
@@ -158,8 +174,9 @@ class _ModuleBuilder:
         lines = []
         for rule in scope.rules:
             condition = self.condition(rule.condition) if rule.condition is not None else "True"
-            lines.append(Line(f"if {condition}:", f"rule {rule.name} ({rule.origin})",
-                              f"return {self.rule_decision(rule)}"))  # fmt: skip
+            lines.append(
+                Line(f"if {condition}:", f"rule {rule.name} ({rule.origin})", f"return {self.rule_decision(rule)}")
+            )
         return lines
 
     def rule_decision(self, rule: ir.Rule) -> str:

@@ -1,0 +1,65 @@
+"""The installed console scripts, run as real processes: each exists, answers --help/--version, and the commands
+that later work fills say so plainly with exit code 2."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from headroom import __version__
+
+
+def run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize("command", ["headroom", "headroom-compile", "headroom-serve", "headroom-check"])
+def test_console_script_is_installed(command: str) -> None:
+    assert shutil.which(command), f"{command} is not on PATH: is the package installed?"
+    assert run(command, "--help").returncode == 0
+
+
+def test_versions() -> None:
+    assert run("headroom", "--version").stdout.strip() == f"headroom {__version__}"
+    assert run("headroom-compile", "--version").stdout.strip() == f"headroom-compile {__version__}"
+
+
+def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
+    (tmp_path / "p.hrules").write_text('include "default.hrules"\n', encoding="utf-8")
+    result = run("headroom", "compile", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "__hrules__" / "p.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["headroom", "wrap", "claude"],
+        ["headroom", "unwrap", "codex"],
+        ["headroom", "savings"],
+        ["headroom", "perf"],
+        ["headroom", "doctor"],
+        ["headroom-check", "doctor"],
+        ["headroom", "proxy"],
+        ["headroom-serve"],
+    ],
+)
+def test_commands_not_built_yet_say_so_with_exit_2(argv: list[str]) -> None:
+    result = run(*argv)
+    assert result.returncode == 2
+    assert "not yet available" in result.stderr
+
+
+def test_serve_reports_a_broken_policy(tmp_path) -> None:
+    (tmp_path / "p.hrules").write_text("rule a: -> squash\n", encoding="utf-8")
+    result = run("headroom-serve", "--rules", str(tmp_path / "p.hrules"))
+    assert result.returncode == 1
+    assert "p.hrules:1:12: error: unexpected 'squash'" in result.stderr
+
+
+def test_unknown_subcommand_is_a_usage_error() -> None:
+    result = run("headroom", "frobnicate")
+    assert result.returncode == 2
+    assert "unknown command 'frobnicate'" in result.stderr
