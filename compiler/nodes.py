@@ -135,7 +135,9 @@ Action = Keep | CompressWith
 
 @dataclass(frozen=True)
 class Statement(Node):
-    comments: tuple[str, ...] = field(default=(), kw_only=True)  # full-line comments just above, `#` included
+    # full-line comments just above, `#` included; "" stands for blank lines after a comment (between comments, or
+    # between the last and the statement); a blank line before the first is `blank_line_before`
+    comments: tuple[str, ...] = field(default=(), kw_only=True)
     trailing_comment: str | None = field(default=None, kw_only=True)  # a comment on the statement's last line
     blank_line_before: bool = field(default=False, kw_only=True)
     end: Pos = field(default=NOWHERE, compare=False, repr=False, kw_only=True)  # where its text ends
@@ -187,7 +189,7 @@ class ProfileParam(Statement):
 class Profile(Statement):
     name: Ident
     params: tuple[ProfileParam, ...]
-    closing_comments: tuple[str, ...] = ()  # comments after the last parameter, before `}`
+    closing_comments: tuple[str, ...] = ()  # comments after the last parameter, before `}`; "" for a blank line
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ class Override(Statement):
     selector: str  # model | provider
     globs: tuple[str, ...]
     body: tuple[Statement, ...]
-    closing_comments: tuple[str, ...] = ()
+    closing_comments: tuple[str, ...] = ()  # comments after the last statement, before `}`; "" for a blank line
 
 
 @dataclass(frozen=True)
@@ -216,4 +218,4 @@ class Module(Node):
     """One parsed file."""
 
     statements: tuple[Statement, ...]
-    closing_comments: tuple[str, ...] = ()  # comments after the last statement
+    closing_comments: tuple[str, ...] = ()  # comments after the last statement; "" for a blank line before one

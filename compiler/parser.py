@@ -243,10 +243,10 @@ class _ToNodes(Transformer):
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
-def _comments(source: str) -> list[tuple[int, int, str]]:
+def _comments(lines: list[str]) -> list[tuple[int, int, str]]:
     """(line, column, text) of every comment, found by skipping over strings so `"#"` is not one."""
     found = []
-    for line_number, line in enumerate(source.splitlines(), start=1):
+    for line_number, line in enumerate(lines, start=1):
         for match in _COMMENT_OR_STRING.finditer(line):
             if match.group().startswith("#"):
                 found.append((line_number, match.start() + 1, match.group().rstrip()))
@@ -254,21 +254,25 @@ def _comments(source: str) -> list[tuple[int, int, str]]:
 
 
 def _attach_comments(module: n.Module, source: str) -> n.Module:
-    """Give each statement the comments above it and on its last line; the rest close the block they are in."""
-    lines = source.splitlines()
-    pool = _comments(source)
+    """Give each statement the comments above it and on its last line; the rest close the block they are in. Blank
+    lines are kept where the formatter can put them back: before a statement, and within and around comment groups."""
+    lines = source.split("\n")  # as Lark counts lines: str.splitlines would also break at "\f", "\u2028", ...
+    pool = _comments(lines)
 
-    def take_before(line: int, column: int) -> tuple[str, ...]:
+    def take_before(line: int, column: int) -> list[tuple[int, int, str]]:
         taken = []
-        while pool and (pool[0][0], pool[0][1]) < (line, column):
-            taken.append(pool.pop(0)[2])
-        return tuple(taken)
+        while pool and pool[0][:2] < (line, column):
+            taken.append(pool.pop(0))
+        return taken
 
-    def attach(statements: tuple[n.Statement, ...], end: tuple[int, int]) -> tuple[tuple[n.Statement, ...], tuple[str, ...]]:
+    def attach(
+        statements: tuple[n.Statement, ...], end: tuple[int, int]
+    ) -> tuple[tuple[n.Statement, ...], tuple[str, ...]]:
         result = []
+        above = None  # the line the statement before ended on; None at the start of the file or block
         for index, statement in enumerate(statements):
-            first_comment_line = pool[0][0] if pool and pool[0][0] < statement.pos.line else statement.pos.line
-            leading = take_before(statement.pos.line, statement.pos.column)
+            after = _start(statements[index + 1]) if index + 1 < len(statements) else end  # what follows it
+            leading = take_before(*_start(statement))
             statement_end = (statement.end.line, statement.end.column)
             if isinstance(statement, n.Profile):
                 params, closing = attach(statement.params, statement_end)
@@ -276,15 +280,44 @@ def _attach_comments(module: n.Module, source: str) -> n.Module:
             elif isinstance(statement, n.Override):
                 body, closing = attach(statement.body, statement_end)
                 statement = replace(statement, body=body, closing_comments=closing)
-            trailing = None
-            if pool and pool[0][0] == statement_end[0] and pool[0][1] >= statement_end[1]:
+            trailing = None  # in `a; b  # c` and `p { a }  # c`, `# c` is not a's: it comes after what follows a
+            if pool and pool[0][0] == statement_end[0] and statement_end <= pool[0][:2] < after:
                 trailing = pool.pop(0)[2]
-            blank = index > 0 and first_comment_line >= 2 and not lines[first_comment_line - 2].strip()
-            result.append(replace(statement, comments=leading, trailing_comment=trailing, blank_line_before=blank))
-        return tuple(result), take_before(*end)
+            first_line = leading[0][0] if leading else statement.pos.line
+            blank = above is not None and _blank_between(lines, above, first_line)
+            comments = _paragraphs(lines, None, leading, statement.pos.line)
+            result.append(replace(statement, comments=comments, trailing_comment=trailing, blank_line_before=blank))
+            above = statement_end[0]
+        return tuple(result), _paragraphs(lines, above, take_before(*end), None)
 
     statements, closing = attach(module.statements, (len(lines) + 1, 1))
     return replace(module, statements=statements, closing_comments=closing)
+
+
+def _start(statement: n.Statement) -> tuple[int, int]:
+    return statement.pos.line, statement.pos.column
+
+
+def _paragraphs(
+    lines: list[str], above: int | None, comments: list[tuple[int, int, str]], below: int | None
+) -> tuple[str, ...]:
+    """The comments' texts with "" for blank lines between them, and between them and the lines `above` and `below`
+    them (None: a blank line there is not kept), so the formatter keeps a comment block apart from the next."""
+    texts: list[str] = []
+    previous = above
+    for line, _, text in comments:
+        if previous is not None and _blank_between(lines, previous, line):
+            texts.append("")
+        texts.append(text)
+        previous = line
+    if comments and below is not None and _blank_between(lines, previous, below):
+        texts.append("")
+    return tuple(texts)
+
+
+def _blank_between(lines: list[str], above: int, below: int) -> bool:
+    """Whether a blank line stands between the lines numbered `above` and `below` (counting from 1)."""
+    return any(not lines[index].strip() for index in range(above, below - 1))
 
 
 # --- errors -------------------------------------------------------------------------------------------------------
