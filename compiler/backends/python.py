@@ -161,7 +161,7 @@ class _ModuleBuilder:
         for mapping in scope.tool_profiles:
             lines.append(
                 Line(
-                    f"if {self.globs(mapping.globs)}.fullmatch(tool) is not None:",
+                    f"if tool and {self.globs(mapping.globs)}.fullmatch(tool) is not None:",
                     str(mapping.origin),
                     f"profile = {mapping.profile!r}",
                 )

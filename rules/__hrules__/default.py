@@ -99,13 +99,13 @@ def _tool(flags, tool):
     profile = None
     if tool and _GLOB8.fullmatch(tool) is not None:  # default.hrules:15
         excluded = _D7
-    if _GLOB9.fullmatch(tool) is not None:  # default.hrules:43
+    if tool and _GLOB9.fullmatch(tool) is not None:  # default.hrules:43
         profile = 'moderate'
-    if _GLOB10.fullmatch(tool) is not None:  # default.hrules:44
+    if tool and _GLOB10.fullmatch(tool) is not None:  # default.hrules:44
         profile = 'conservative'
-    if _GLOB11.fullmatch(tool) is not None:  # default.hrules:45
+    if tool and _GLOB11.fullmatch(tool) is not None:  # default.hrules:45
         profile = 'moderate'
-    if _GLOB12.fullmatch(tool) is not None:  # default.hrules:46
+    if tool and _GLOB12.fullmatch(tool) is not None:  # default.hrules:46
         profile = 'aggressive'
 
     return excluded, profile
