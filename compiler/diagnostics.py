@@ -98,7 +98,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 def _source_line(source: str | None, line: int) -> str | None:
     if source is None:
         return None
-    lines = source.splitlines()
+    lines = source.split("\n")  # as the parser counts lines (splitlines would also break at \f, \u2028, ...)
     if not 1 <= line <= len(lines):
         return None
     return "".join(ch if ch == "\t" or unicodedata.category(ch) != "Cc" else "\ufffd" for ch in lines[line - 1])

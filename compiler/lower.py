@@ -155,7 +155,7 @@ class _FileLowerer:
                 messages = self.convert(catalog.Count("messages"), (statement.messages,), "protect recent code")
             layer.protections["protect_recent_code"] = ir.Assigned(value=messages or 0, origin=origin)
         elif isinstance(statement, n.ProtectAnalysisContext):
-            keywords = tuple(k.lower() for k in statement.keywords or ())
+            keywords = self._phrases(statement, statement.keywords or ())
             layer.protections["protect_analysis_context"] = ir.Assigned(value=keywords, origin=origin)
         elif isinstance(statement, n.ProtectUserMessages):
             layer.protections["protect_user_messages"] = ir.Assigned(value=statement.on, origin=origin)
@@ -273,8 +273,14 @@ class _FileLowerer:
                         )
             return ir.FieldIs(field=condition.field, globs=condition.globs)
         if isinstance(condition, n.UserSays):
-            return ir.UserSays(phrases=tuple(p.lower() for p in condition.phrases))
+            return ir.UserSays(phrases=self._phrases(condition, condition.phrases))
         return ir.IsError()
+
+    def _phrases(self, node: n.Node, phrases: tuple[str, ...]) -> tuple[str, ...]:
+        """Phrases are matched in lowercase, as whole words; an empty or blank one would match every message."""
+        if any(not phrase.strip() for phrase in phrases):
+            self.error(node, "an empty phrase matches every message", "remove the empty string")
+        return tuple(phrase.lower() for phrase in phrases)
 
     def _check_kind(self, kind: n.Ident) -> None:
         base, _, language = kind.text.partition(":")

@@ -52,7 +52,7 @@ def parse(source: str, filename: str = "<string>") -> n.Module:
     except VisitError as error:
         if isinstance(error.orig_exc, _BadToken):
             bad = error.orig_exc
-            raise CompileError([Diagnostic(Severity.ERROR, Location(filename, bad.line, bad.column), bad.message)]) from None
+            raise CompileError.at(Location(filename, bad.line, bad.column), bad.message) from None
         raise
     return _attach_comments(module, source)
 
@@ -71,7 +71,7 @@ class _BadToken(Exception):
 def _pos(item: Token | Tree | object) -> n.Pos:
     if isinstance(item, Token):
         return n.Pos(item.line or 0, item.column or 0)
-    meta = getattr(item, "meta", None)
+    meta = getattr(item, "meta", item)  # a Tree's metadata, or a Meta itself
     return n.Pos(getattr(meta, "line", 0), getattr(meta, "column", 0))
 
 
@@ -83,7 +83,7 @@ def _string(token: Token) -> str:
     try:
         return json.loads(token.value, strict=False)
     except ValueError:
-        raise _BadToken(_pos(token), "invalid escape in string (use \\\\, \\\", \\n, \\t or \\uXXXX)") from None
+        raise _BadToken(_pos(token), 'invalid escape in string (use \\\\, \\", \\n, \\t or \\uXXXX)') from None
 
 
 def _glob(item: Token) -> str:
@@ -188,7 +188,7 @@ class _ToNodes(Transformer):
             elif not folded:
                 raise _BadToken(value.pos, "expected an argument name before this value, as in `name: value`")
             else:
-                folded[-1] = replace(folded[-1], values=folded[-1].values + (value,))
+                folded[-1] = replace(folded[-1], values=(*folded[-1].values, value))
         return tuple(folded)
 
     def named_argument(self, meta, items):
@@ -333,7 +333,7 @@ _EXAMPLES: dict[str, list[str]] = {
         "rule a: when tokens >= 300 tokens compress with log",
         "rule a: when content is log, html keep",
         "rule a: when tool is Bash keep",
-        "rule a: when user says \"x\" keep",
+        'rule a: when user says "x" keep',
         "rule a: when not error keep",
         "rule a: when (error) keep",
     ],
@@ -404,8 +404,7 @@ _STATEMENT_KEYWORDS = ("include", "set", "exclude", "protect", "profile", "tool"
 def _expected_words(expected: set[str]) -> str:
     described = {_terminal_description(name) for name in expected}
     if {f"'{word}'" for word in ("rule", "protect", "set")} <= described:
-        closing = " or '}'" if "'}'" in described else ""
-        return "a statement (" + ", ".join(_STATEMENT_KEYWORDS) + ")" + closing
+        return "a statement (" + ", ".join(_STATEMENT_KEYWORDS) + ")"
     words = sorted(described)
     if len(words) > 6:
         return ", ".join(words[:6]) + ", ..."
@@ -456,5 +455,5 @@ def _example_states() -> dict[int, str]:
 
 
 def _end_of(source: str, filename: str) -> Location:
-    lines = source.splitlines() or [""]
+    lines = source.rstrip().split("\n")  # at the end of the last text, not after trailing blank lines
     return Location(filename, len(lines), len(lines[-1]) + 1)

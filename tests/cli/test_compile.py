@@ -66,8 +66,9 @@ def test_check_reports_missing_and_stale_code(rules: Path, capsys: pytest.Captur
     assert not (rules / "__hrules__" / "main.py").read_text().count("120")  # --check wrote nothing
 
 
-def test_the_shipped_rules_are_compiled_and_current(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_shipped_rules_are_compiled_current_and_formatted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(policies.SHIPPED_RULES), "--check"]) == 0, capsys.readouterr().err
+    assert main([str(policies.SHIPPED_RULES), "--check", "--fmt"]) == 0, capsys.readouterr().err
 
 
 def test_explain_names_the_deciding_line(rules: Path, capsys: pytest.CaptureFixture[str]) -> None:

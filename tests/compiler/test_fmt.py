@@ -179,10 +179,10 @@ def test_messy_policy_gets_the_canonical_layout() -> None:
         'include "default.hrules"; set   min_tokens 1 tokens ;exclude tools Read,"mcp__*" , "none" '
         "protect recent code off protect user messages on protect error outputs off "
         'protect analysis context when user says "why","\\u00e9" '
-        "profile tiny{keep_first 30% keep last 0.50 max_items 10.0}tool \"*\",Bash uses tiny "
+        'profile tiny{keep_first 30% keep last 0.50 max_items 10.0}tool "*",Bash uses tiny '
         "for provider openai{set cache off rule r:->keep} "
-        "rule a:when not(error or tool is Bash)and (tokens>=200 or age > 1 days) and not not user says \"a\\\"b\" "
-        "->compress with log(context:2,keep:error,warning,  name:\"x\") "
+        'rule a:when not(error or tool is Bash)and (tokens>=200 or age > 1 days) and not not user says "a\\"b" '
+        '->compress with log(context:2,keep:error,warning,  name:"x") '
         "rule b : when (content is code:python , log and lines < 10) or content is json -> compress with text "
         "rule c: -> compress with text"
     )

@@ -38,7 +38,7 @@ PROVIDERS = ("anthropic", "openai", "")
 PROVIDER_GLOBS = ("anthropic", "openai", "open*", "*")
 KINDS = (*catalog.CONTENT_KINDS, "code:python", "code:go", "code:rust")
 THRESHOLDS = (0, 1, 5, 20, 50, 200, 500, 2000)
-PHRASES = ("bug", "fix", "review", "how does", "error", "clean up", "c++", "")
+PHRASES = ("bug", "fix", "review", "how does", "error", "clean up", "c++", "x")
 PROFILES = ("conservative", "moderate", "aggressive")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
