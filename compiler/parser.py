@@ -7,12 +7,15 @@ comments back where they stood, and translates Lark's parser states into message
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import os
 import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
@@ -30,9 +33,24 @@ CANONICAL_UNITS = {
 
 @functools.cache
 def lark_parser() -> Lark:
-    """The LALR parser, built once per process (building it costs more than parsing a policy)."""
-    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True)  # fmt: skip
+    """The LALR parser, built once per process and cached across processes: building it costs more than
+    compiling a policy, and a compile should feel instant."""
+    grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True, cache=_cache_file(grammar))
+
+
+def _cache_file(grammar: str) -> str | bool:
+    """Where Lark keeps the built parser: in the user's own cache folder, never a shared one (the cache is a
+    pickle, which must not come from anyone else). False — no cache — when there is no writable place."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "headroom"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    digest = hashlib.sha256(f"{lark.__version__}\0{grammar}".encode()).hexdigest()[:16]
+    return str(folder / f"hrules-parser-{digest}.lark")
 
 
 @functools.cache

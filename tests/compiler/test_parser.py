@@ -8,10 +8,12 @@ matter to users (those of diagnostics) are checked on their own.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from headroom.compiler import nodes as n
+from headroom.compiler import parser as parser_module
 from headroom.compiler.diagnostics import CompileError, Diagnostic
 from headroom.compiler.parser import parse
 
@@ -270,3 +272,17 @@ def test_errors_are_located_and_explained(source: str, line: int, column: int, m
     error = error_of(source)
     assert (error.location.line, error.location.column) == (line, column)
     assert message in error.message
+
+
+def test_parser_cache_lives_in_the_users_cache_folder(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = parser_module._cache_file("grammar text")
+    assert cache and Path(cache).parent == tmp_path / "headroom"
+    assert (tmp_path / "headroom").stat().st_mode & 0o777 == 0o700
+
+
+def test_no_writable_cache_folder_means_no_cache(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert parser_module._cache_file("grammar text") is False
