@@ -64,6 +64,7 @@ def parse(source: str, filename: str = "<string>") -> n.Module:
     """Parse one file's text; raise `CompileError` with a located, human message when it is not valid `.hrules`."""
     try:
         tree = lark_parser().parse(source)
+        _check_nesting(tree, filename)
         module = _ToNodes().transform(tree)
     except UnexpectedInput as error:
         raise CompileError([_describe(error, source, filename)]) from None
@@ -73,6 +74,24 @@ def parse(source: str, filename: str = "<string>") -> n.Module:
             raise CompileError.at(Location(filename, bad.line, bad.column), bad.message) from None
         raise
     return _attach_comments(module, source)
+
+
+MAX_CONDITION_DEPTH = 50
+_NESTING = frozenset({"any_of", "all_of", "negate"})
+
+
+def _check_nesting(tree: Tree, filename: str) -> None:
+    """Refuse absurdly deep conditions before the recursive stages meet them (without recursing here)."""
+    pending: list[tuple[Tree | Token, int]] = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if not isinstance(node, Tree):
+            continue
+        depth += node.data in _NESTING
+        if depth > MAX_CONDITION_DEPTH:
+            where = Location(filename, node.meta.line, node.meta.column)
+            raise CompileError.at(where, f"condition nested more than {MAX_CONDITION_DEPTH} levels deep")
+        pending.extend((child, depth) for child in node.children)
 
 
 # --- parse tree → nodes -------------------------------------------------------------------------------------------
