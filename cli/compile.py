@@ -17,6 +17,7 @@ from pathlib import Path
 
 from headroom import __version__
 from headroom.cli.report import render
+from headroom.compiler import catalog
 from headroom.compiler.diagnostics import CompileError, Diagnostic, Severity
 from headroom.runtime import policy as policies
 from headroom.runtime.routing import Block
@@ -44,6 +45,9 @@ def build_parser(prog: str = "headroom-compile") -> argparse.ArgumentParser:
         metavar="FACT=VALUE",
         help="print the decision for one block, e.g. --explain kind=log tokens=400 tool=Bash",
     )
+    parser.add_argument(
+        "--list", action="store_true", help="print the settings, compressors and content kinds a policy may use"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
@@ -68,6 +72,9 @@ class _Run:
         self.warnings = 0
 
     def run(self) -> int:
+        if self.args.list:
+            print(describe_catalog())
+            return 0
         try:
             files = self._files()
         except policies.PolicyNotFound as error:
@@ -176,6 +183,23 @@ class _Run:
     def _say(self, message: str) -> None:
         if not self.args.quiet:
             print(message)
+
+
+def describe_catalog() -> str:
+    """What a policy may name, from the catalog the compiler checks against (so it cannot drift from it)."""
+    lines = ["settings:"]
+    for name, setting in catalog.SETTINGS.items():
+        lines.append(
+            f"  {name:<16} {setting.type.describe()}; default {setting.type.show(setting.default)}: {setting.doc}"
+        )
+    lines.append("compressors:")
+    for name, compressor in catalog.COMPRESSORS.items():
+        lines.append(f"  {name:<16} for {', '.join(compressor.kinds)}: {compressor.doc}")
+        for param, spec in compressor.params.items():
+            lines.append(f"    {param:<14} {spec.type.describe()}; default {spec.type.show(spec.default)}")
+    lines.append("content kinds: " + ", ".join(catalog.CONTENT_KINDS))
+    lines.append("code languages (code:LANG): " + ", ".join(catalog.CODE_LANGUAGES))
+    return "\n".join(lines)
 
 
 def _block_from_facts(facts: list[str]) -> Block:

@@ -7,7 +7,7 @@ as fractions, durations in seconds, sizes in bytes). A compressor added to the e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,9 @@ class Count:
     def describe(self) -> str:
         return f"a number of {self.unit} ({self.minimum}..{self.maximum})"
 
+    def show(self, value: int) -> str:
+        return f"{value} {self.unit}"
+
 
 @dataclass(frozen=True)
 class Percent:
@@ -67,6 +70,9 @@ class Percent:
     def describe(self) -> str:
         return "a percentage (0%..100%)"
 
+    def show(self, value: float) -> str:
+        return f"{value * 100:g}%"
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -82,6 +88,9 @@ class Flag:
     def describe(self) -> str:
         return "on or off"
 
+    def show(self, value: bool) -> str:
+        return "on" if value else "off"
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -93,12 +102,16 @@ class Choice:
         text = value.text if isinstance(value, n.Word | n.Str) else None
         if text not in self.options:
             raise BadValue(
-                f"expected one of {', '.join(self.options)}, got {_describe(value)}", _closest(text, self.options)
+                f"expected one of {', '.join(self.options)}, got {_describe(value)}",
+                did_you_mean(text, self.options) if text else None,
             )
         return text
 
     def describe(self) -> str:
         return "one of " + ", ".join(self.options)
+
+    def show(self, value: str) -> str:
+        return value
 
 
 @dataclass(frozen=True)
@@ -106,13 +119,15 @@ class Words:
     """A list of words out of a fixed set: `keep: error, warning`."""
 
     options: tuple[str, ...]
-    is_list: bool = field(default=True, init=False)
 
     def convert_all(self, values: tuple[n.Value, ...]) -> tuple[str, ...]:
         return tuple(Choice(self.options).convert(value) for value in values)
 
     def describe(self) -> str:
         return "a list of " + ", ".join(self.options)
+
+    def show(self, value: tuple[str, ...]) -> str:
+        return ", ".join(value)
 
 
 _SECONDS = {
@@ -148,6 +163,9 @@ class Duration:
     def describe(self) -> str:
         return "a duration (ms, seconds, minutes, hours, days)"
 
+    def show(self, value: float) -> str:
+        return _largest_unit(Decimal(str(value)), _SECONDS)
+
 
 @dataclass(frozen=True)
 class Size:
@@ -160,6 +178,9 @@ class Size:
 
     def describe(self) -> str:
         return "a size (bytes, KB, MB, GB)"
+
+    def show(self, value: int) -> str:
+        return _largest_unit(Decimal(value), _BYTES)
 
 
 ValueType = Count | Percent | Flag | Choice | Words | Duration | Size
@@ -174,6 +195,14 @@ def convert(value_type: ValueType, values: tuple[n.Value, ...]) -> Any:
     return value_type.convert(values[0])
 
 
+def _largest_unit(amount: Decimal, units: dict[str, Decimal | int]) -> str:
+    """`604800` seconds → `7 days`: the largest unit the amount is a whole number of."""
+    for unit, size in sorted(units.items(), key=lambda item: item[1], reverse=True):
+        if amount % Decimal(size) == 0:
+            return f"{(amount / Decimal(size)).normalize():f} {unit}"
+    return f"{amount} {next(iter(units))}"
+
+
 def _in_range(number: int, minimum: int, maximum: int, unit: str) -> int:
     if not minimum <= number <= maximum:
         raise BadValue(f"{number} {unit} is out of range ({minimum}..{maximum})")
@@ -182,10 +211,6 @@ def _in_range(number: int, minimum: int, maximum: int, unit: str) -> int:
 
 def _percent(number: Decimal) -> str:
     return format(number.normalize(), "f")
-
-
-def _closest(text: str | None, options: tuple[str, ...]) -> str | None:
-    return did_you_mean(text, options) if text else None
 
 
 # --- settings -----------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from headroom.compiler.loader import Source
 
 BUILT_IN = ir.Origin(file="<built-in>", line=0)
 
-_PROTECTIONS = ("protect_recent_code", "protect_analysis_context", "protect_user_messages", "protect_error_outputs")
 _PROTECTION_DEFAULTS: dict[str, Any] = {
     "protect_recent_code": 0,
     "protect_analysis_context": (),

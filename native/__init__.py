@@ -1,0 +1,1 @@
+"""The Rust backend's output will live here (a later issue); nothing is built in this package yet."""

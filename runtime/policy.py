@@ -47,10 +47,6 @@ class Router:
     def settings(self, model: str = "", provider: str = "") -> Mapping[str, Any]:
         return self.module.settings(model, provider)
 
-    @property
-    def source_hash(self) -> str:
-        return self.module.SOURCE_HASH
-
 
 def entry_file(path: Path | None = None) -> Path:
     """The policy file a path stands for: a `.hrules` file itself; in a folder its `default.hrules`, else its only

@@ -26,7 +26,7 @@ _TEMPLATES = jinja2.Environment(
     autoescape=False,
 )
 
-_SETTING_VARIABLES = {"min_tokens": "min_tokens", "min_chars": "min_chars"}
+_GATES = ("min_tokens", "min_chars")  # settings the router itself reads, each with its "below ..." decision
 
 
 class PythonBackend:
@@ -121,7 +121,7 @@ class _ModuleBuilder:
         lines = []
         for name, assigned in scope.settings.items():
             lines.append(Line(f"settings[{name!r}] = {assigned.value!r}", str(assigned.origin)))
-            if name in _SETTING_VARIABLES:
+            if name in _GATES:
                 gate = self.decision(decisions.gate(name, assigned))
                 lines.append(Line(f"{name}, {name}_decision = {assigned.value!r}, {gate}", str(assigned.origin)))
         for name in ("protect_user_messages", "protect_error_outputs"):

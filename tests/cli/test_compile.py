@@ -80,6 +80,13 @@ def test_explain_names_the_deciding_line(rules: Path, capsys: pytest.CaptureFixt
     assert "FACT one of" in capsys.readouterr().err
 
 
+def test_list_shows_every_compressor_and_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("min_tokens", "cache", "crusher", "max_items", "keep_first", "log", "code:LANG", "json_array"):
+        assert name in listing
+
+
 def test_strict_turns_warnings_into_errors(rules: Path) -> None:
     (rules / "main.hrules").write_text(POLICY + "profile unused { max_items 3 }\n", encoding="utf-8")
     assert main([str(rules), "-q"]) == 0
