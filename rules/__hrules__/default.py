@@ -83,7 +83,6 @@ def _scope(model, provider):
     protect_error_outputs = _D3  # default.hrules:23
     recent_code, recent_code_decision = 4, _D4  # default.hrules:17
     analysis, analysis_decision = _SAYS6, _D5  # default.hrules:18
-
     return _Scope(
         flags=flags, settings=MappingProxyType(settings), min_tokens=min_tokens, min_tokens_decision=min_tokens_decision,
         min_chars=min_chars, min_chars_decision=min_chars_decision, protect_user_messages=protect_user_messages,
@@ -107,7 +106,6 @@ def _tool(flags, tool):
         profile = 'moderate'
     if tool and _GLOB12.fullmatch(tool) is not None:  # default.hrules:47
         profile = 'aggressive'
-
     return excluded, profile
 
 
@@ -155,5 +153,4 @@ def route(block):
         return _RULE32[profile]
     if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:60)
         return _RULE34[profile]
-
     return _NO_RULE
