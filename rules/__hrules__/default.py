@@ -10,17 +10,17 @@ from headroom.runtime.routing import Decision
 
 COMPILER_VERSION = "0.1.0"
 POLICY_NAME = "default"
-SOURCE_HASH = "bec0917d9df2a14ca05207e5bb5c7170af97f267ebca9c161aceeba5d0b0da0e"
+SOURCE_HASH = "b104465640b23528c9b4b86c94d094e324f10d8216090b52a98668409c756d6a"
 SOURCES = (
-    ("default.hrules", "e4c4bf2a722b276448415de985bc08deeb432278bbaab8eb8b9b2dd7323984ff"),
+    ("default.hrules", "ff56545e1472b8bad277184c5f9899dcd999a6a7bab6f78fbf3db0e43bbf14cc"),
 )
 
 _D0 = Decision(action='keep', reason='below min_tokens (50)', origin='default.hrules:11', rule=None, compressor=None)  # below min_tokens (50)
 _D1 = Decision(action='keep', reason='below min_chars (500)', origin='default.hrules:12', rule=None, compressor=None)  # below min_chars (500)
-_D2 = Decision(action='keep', reason='protected: user message', origin='default.hrules:22', rule=None, compressor=None)  # protected: user message
-_D3 = Decision(action='keep', reason='protected: error output', origin='default.hrules:23', rule=None, compressor=None)  # protected: error output
-_D4 = Decision(action='keep', reason='protected: recent code', origin='default.hrules:17', rule=None, compressor=None)  # protected: recent code
-_D5 = Decision(action='keep', reason='protected: analysis context', origin='default.hrules:18', rule=None, compressor=None)  # protected: analysis context
+_D2 = Decision(action='keep', reason='protected: user message', origin='default.hrules:27', rule=None, compressor=None)  # protected: user message
+_D3 = Decision(action='keep', reason='protected: error output', origin='default.hrules:28', rule=None, compressor=None)  # protected: error output
+_D4 = Decision(action='keep', reason='protected: recent code', origin='default.hrules:22', rule=None, compressor=None)  # protected: recent code
+_D5 = Decision(action='keep', reason='protected: analysis context', origin='default.hrules:23', rule=None, compressor=None)  # protected: analysis context
 _SAYS6 = re.compile('(?<!\\w)(?:analyze|analyse|review|audit|inspect|security|vulnerability|bug|issue|problem|explain|understand|how\\ does|what\\ does|debug|fix|error|wrong|broken|refactor|improve|optimize|clean\\ up)(?!\\w)')  # analyze, analyse, review, audit, inspect, security, vulnerability, bug, issue, problem, explain, understand, how does, what does, debug, fix, error, wrong, broken, refactor, improve, optimize, clean up
 _D7 = Decision(action='keep', reason='excluded tool', origin='default.hrules:15', rule=None, compressor=None)  # excluded tool
 _GLOB8 = re.compile('(?s:Read)\\Z|(?s:Glob)\\Z|(?s:Grep)\\Z|(?s:Write)\\Z|(?s:Edit)\\Z|(?s:read)\\Z|(?s:glob)\\Z|(?s:grep)\\Z|(?s:write)\\Z|(?s:edit)\\Z')  # Read, Glob, Grep, Write, Edit, read, glob, grep, write, edit
@@ -28,27 +28,27 @@ _GLOB9 = re.compile('(?s:.*)\\Z')  # *
 _GLOB10 = re.compile('(?s:Grep)\\Z|(?s:grep)\\Z')  # Grep, grep
 _GLOB11 = re.compile('(?s:Bash)\\Z')  # Bash
 _GLOB12 = re.compile('(?s:WebFetch)\\Z|(?s:WebSearch)\\Z')  # WebFetch, WebSearch
-_D13 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:50', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_items': 15, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
-_D14 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:50', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_items': 8, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
-_D15 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:50', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_items': 30, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
+_D13 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:55', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_items': 15, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
+_D14 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:55', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_items': 8, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
+_D15 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:55', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_items': 30, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
 _RULE16 = {None: _D13, 'aggressive': _D14, 'conservative': _D15, 'moderate': _D13}  # rule json_arrays, by tool profile
-_D17 = Decision(action='compress', reason="rule 'logs'", origin='default.hrules:52', rule='logs', compressor='log', params=MappingProxyType({'context': 2, 'keep': ('error', 'fatal', 'warning', 'traceback'), 'max_lines': 200}))  # rule 'logs'
+_D17 = Decision(action='compress', reason="rule 'logs'", origin='default.hrules:57', rule='logs', compressor='log', params=MappingProxyType({'context': 2, 'keep': ('error', 'fatal', 'warning', 'traceback'), 'max_lines': 200}))  # rule 'logs'
 _RULE18 = {None: _D17, 'aggressive': _D17, 'conservative': _D17, 'moderate': _D17}  # rule logs, by tool profile
-_D19 = Decision(action='compress', reason="rule 'tests'", origin='default.hrules:54', rule='tests', compressor='test_output', params=MappingProxyType({'context': 3, 'keep': ('failures', 'errors', 'summary')}))  # rule 'tests'
+_D19 = Decision(action='compress', reason="rule 'tests'", origin='default.hrules:59', rule='tests', compressor='test_output', params=MappingProxyType({'context': 3, 'keep': ('failures', 'errors', 'summary')}))  # rule 'tests'
 _RULE20 = {None: _D19, 'aggressive': _D19, 'conservative': _D19, 'moderate': _D19}  # rule tests, by tool profile
-_D21 = Decision(action='compress', reason="rule 'builds'", origin='default.hrules:55', rule='builds', compressor='build_output', params=MappingProxyType({'context': 3, 'keep': ('errors', 'warnings')}))  # rule 'builds'
+_D21 = Decision(action='compress', reason="rule 'builds'", origin='default.hrules:60', rule='builds', compressor='build_output', params=MappingProxyType({'context': 3, 'keep': ('errors', 'warnings')}))  # rule 'builds'
 _RULE22 = {None: _D21, 'aggressive': _D21, 'conservative': _D21, 'moderate': _D21}  # rule builds, by tool profile
-_D23 = Decision(action='compress', reason="rule 'diffs'", origin='default.hrules:56', rule='diffs', compressor='diff', params=MappingProxyType({'context': 1}))  # rule 'diffs'
+_D23 = Decision(action='compress', reason="rule 'diffs'", origin='default.hrules:61', rule='diffs', compressor='diff', params=MappingProxyType({'context': 1}))  # rule 'diffs'
 _RULE24 = {None: _D23, 'aggressive': _D23, 'conservative': _D23, 'moderate': _D23}  # rule diffs, by tool profile
-_D25 = Decision(action='compress', reason="rule 'pages'", origin='default.hrules:57', rule='pages', compressor='html', params=MappingProxyType({'keep': ('headings', 'text', 'code', 'tables')}))  # rule 'pages'
+_D25 = Decision(action='compress', reason="rule 'pages'", origin='default.hrules:62', rule='pages', compressor='html', params=MappingProxyType({'keep': ('headings', 'text', 'code', 'tables')}))  # rule 'pages'
 _RULE26 = {None: _D25, 'aggressive': _D25, 'conservative': _D25, 'moderate': _D25}  # rule pages, by tool profile
-_D27 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:58', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_rows': 20}))  # rule 'tables'
-_D28 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:58', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_rows': 20}))  # rule 'tables'
-_D29 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:58', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_rows': 20}))  # rule 'tables'
+_D27 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_rows': 20}))  # rule 'tables'
+_D28 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_rows': 20}))  # rule 'tables'
+_D29 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_rows': 20}))  # rule 'tables'
 _RULE30 = {None: _D27, 'aggressive': _D28, 'conservative': _D29, 'moderate': _D27}  # rule tables, by tool profile
-_D31 = Decision(action='compress', reason="rule 'code'", origin='default.hrules:59', rule='code', compressor='code', params=MappingProxyType({'docstrings': True, 'max_body_lines': 3}))  # rule 'code'
+_D31 = Decision(action='compress', reason="rule 'code'", origin='default.hrules:64', rule='code', compressor='code', params=MappingProxyType({'docstrings': True, 'max_body_lines': 3}))  # rule 'code'
 _RULE32 = {None: _D31, 'aggressive': _D31, 'conservative': _D31, 'moderate': _D31}  # rule code, by tool profile
-_D33 = Decision(action='compress', reason="rule 'text'", origin='default.hrules:60', rule='text', compressor='text', params=MappingProxyType({'head': 40, 'tail': 20}))  # rule 'text'
+_D33 = Decision(action='compress', reason="rule 'text'", origin='default.hrules:65', rule='text', compressor='text', params=MappingProxyType({'head': 40, 'tail': 20}))  # rule 'text'
 _RULE34 = {None: _D33, 'aggressive': _D33, 'conservative': _D33, 'moderate': _D33}  # rule text, by tool profile
 _D35 = Decision(action='keep', reason='no rule matched', origin='default.hrules:0', rule=None, compressor=None)  # no rule matched
 _NO_RULE = _D35
@@ -79,10 +79,10 @@ def _scope(model, provider):
     settings['store_ttl'] = 604800.0  # <built-in>:0
     settings['store_max_size'] = 536870912  # <built-in>:0
     settings['time_budget'] = 2.0  # <built-in>:0
-    protect_user_messages = _D2  # default.hrules:22
-    protect_error_outputs = _D3  # default.hrules:23
-    recent_code, recent_code_decision = 4, _D4  # default.hrules:17
-    analysis, analysis_decision = _SAYS6, _D5  # default.hrules:18
+    protect_user_messages = _D2  # default.hrules:27
+    protect_error_outputs = _D3  # default.hrules:28
+    recent_code, recent_code_decision = 0, _D4  # default.hrules:22
+    analysis, analysis_decision = _SAYS6, _D5  # default.hrules:23
     return _Scope(
         flags=flags, settings=MappingProxyType(settings), min_tokens=min_tokens, min_tokens_decision=min_tokens_decision,
         min_chars=min_chars, min_chars_decision=min_chars_decision, protect_user_messages=protect_user_messages,
@@ -98,13 +98,13 @@ def _tool(flags, tool):
     profile = None
     if tool and _GLOB8.fullmatch(tool) is not None:  # default.hrules:15
         excluded = _D7
-    if tool and _GLOB9.fullmatch(tool) is not None:  # default.hrules:44
+    if tool and _GLOB9.fullmatch(tool) is not None:  # default.hrules:49
         profile = 'moderate'
-    if tool and _GLOB10.fullmatch(tool) is not None:  # default.hrules:45
+    if tool and _GLOB10.fullmatch(tool) is not None:  # default.hrules:50
         profile = 'conservative'
-    if tool and _GLOB11.fullmatch(tool) is not None:  # default.hrules:46
+    if tool and _GLOB11.fullmatch(tool) is not None:  # default.hrules:51
         profile = 'moderate'
-    if tool and _GLOB12.fullmatch(tool) is not None:  # default.hrules:47
+    if tool and _GLOB12.fullmatch(tool) is not None:  # default.hrules:52
         profile = 'aggressive'
     return excluded, profile
 
@@ -135,22 +135,22 @@ def route(block):
         return scope.recent_code_decision
     if is_code and scope.analysis is not None and scope.analysis.search(block.user_text) is not None:
         return scope.analysis_decision
-    if ((kind == 'json_array' or kind == 'jsonl') and block.items >= 5 and block.tokens >= 200):  # rule json_arrays (default.hrules:50)
+    if ((kind == 'json_array' or kind == 'jsonl') and block.items >= 5 and block.tokens >= 200):  # rule json_arrays (default.hrules:55)
         return _RULE16[profile]
-    if (kind == 'log' and block.tokens >= 200):  # rule logs (default.hrules:52)
+    if (kind == 'log' and block.tokens >= 200):  # rule logs (default.hrules:57)
         return _RULE18[profile]
-    if (kind == 'test_output' and block.tokens >= 200):  # rule tests (default.hrules:54)
+    if (kind == 'test_output' and block.tokens >= 200):  # rule tests (default.hrules:59)
         return _RULE20[profile]
-    if (kind == 'build_output' and block.tokens >= 200):  # rule builds (default.hrules:55)
+    if (kind == 'build_output' and block.tokens >= 200):  # rule builds (default.hrules:60)
         return _RULE22[profile]
-    if (kind == 'diff' and block.tokens >= 300):  # rule diffs (default.hrules:56)
+    if (kind == 'diff' and block.tokens >= 300):  # rule diffs (default.hrules:61)
         return _RULE24[profile]
-    if kind == 'html':  # rule pages (default.hrules:57)
+    if kind == 'html':  # rule pages (default.hrules:62)
         return _RULE26[profile]
-    if ((kind == 'csv' or kind == 'tsv') and block.items >= 20):  # rule tables (default.hrules:58)
+    if ((kind == 'csv' or kind == 'tsv') and block.items >= 20):  # rule tables (default.hrules:63)
         return _RULE30[profile]
-    if (is_code and block.tokens >= 500):  # rule code (default.hrules:59)
+    if (is_code and block.tokens >= 500):  # rule code (default.hrules:64)
         return _RULE32[profile]
-    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:60)
+    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:65)
         return _RULE34[profile]
     return _NO_RULE

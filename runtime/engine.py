@@ -1,0 +1,222 @@
+"""The compression engine: for every block of a conversation, ask the compiled policy what to do, and do it.
+
+One pass over the text slots (`messages.py`): the facts about each block go to the policy's router
+(`policy.py`), which decides keep or compress-with-what; content is detected only when the router asks for the
+kind (`detect.py`); the chosen compressor (`compressors/`) runs within the policy's time budget; the original is
+stored under its reference and the result remembered (`store.py`), so the same block compresses to the same bytes
+on every later turn, whatever the machine's load. A compressor that fails, overruns its budget or saves nothing
+leaves its block untouched, and `transforms_applied` says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from headroom.runtime import messages as conversation
+from headroom.runtime.compressors import Compressed, Context, compressor
+from headroom.runtime.detect import Detected, detect
+from headroom.runtime.policy import Router, load_router
+from headroom.runtime.routing import Decision
+from headroom.runtime.store import Store, reference
+from headroom.runtime.tokens import count_tokens
+
+ENGINE_VERSION = "1"  # part of every remembered result's key: bump when a compressor's output changes
+
+
+@dataclass
+class CompressResult:
+    messages: list[Any]
+    tokens_before: int
+    tokens_after: int
+    tokens_saved: int
+    compression_ratio: float  # tokens_after / tokens_before: 0.25 means a quarter of the tokens are left
+    transforms_applied: list[str] = field(default_factory=list)
+    ccr_hashes: list[str] = field(default_factory=list)  # references of the stored originals (for retrieve)
+
+
+class BlockFacts:
+    """The `Block` the router reads, computing the content kind only if the router asks for it."""
+
+    __slots__ = ("_detected", "age", "chars", "is_error", "lines", "model", "provider", "role", "slot", "tokens",
+                 "tool", "user_text")  # fmt: skip
+
+    def __init__(self, slot: conversation.Slot, tokens: int, model: str, provider: str, age: int, user_text: str):
+        self.slot = slot
+        self.tokens = tokens
+        self.chars = len(slot.text)
+        self.lines = slot.text.count("\n") + 1
+        self.tool = slot.tool
+        self.model = model
+        self.provider = provider
+        self.role = slot.role
+        self.age = age
+        self.is_error = slot.is_error
+        self.user_text = user_text.lower()
+        self._detected: Detected | None = None
+
+    @property
+    def detected(self) -> Detected:
+        if self._detected is None:
+            self._detected = detect(self.slot.text, self.slot.tool_input)
+        return self._detected
+
+    @property
+    def kind(self) -> str:
+        return self.detected.kind
+
+    @property
+    def items(self) -> int:
+        return self.detected.items
+
+
+class Engine:
+    def __init__(self, router: Router, store: Store | None) -> None:
+        self.router = router
+        self.store = store
+
+    def compress(self, messages: list[Any], model: str = "", system: Any = None) -> CompressResult:
+        """Compress a conversation; `system` is never changed (it is accepted so callers can pass a whole body)."""
+        provider = _provider(messages, model)
+        settings = self.router.settings(model, provider)
+        queries = conversation.user_texts(messages)
+        replacements: dict[tuple[int, conversation.Path], str] = {}
+        transforms: list[str] = []
+        references: list[str] = []
+        before = after = sum(count_tokens(text, model) for text in conversation.tool_inputs_texts(messages))
+        for slot in conversation.slots(messages):
+            tokens = count_tokens(slot.text, model)
+            before += tokens
+            age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
+            facts = BlockFacts(slot, tokens, model, provider, age, queries[slot.message])
+            decision = self.router.route(facts)
+            outcome = (
+                self._apply(decision, facts, queries[slot.message], settings) if decision.action == "compress" else None
+            )
+            if outcome is None or outcome.text is None:
+                after += tokens
+                if outcome is not None:
+                    transforms.append(outcome.note)
+                continue
+            replacements[(slot.message, slot.path)] = outcome.text
+            after += outcome.tokens
+            transforms.append(outcome.note)
+            references.append(outcome.ref)
+        new_messages = conversation.rewrite(messages, replacements) if replacements else list(messages)
+        return CompressResult(new_messages, before, after, before - after, after / before if before else 1.0,
+                              transforms, references)  # fmt: skip
+
+    def _apply(self, decision: Decision, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome:
+        slot = facts.slot
+        ref = reference(slot.text)
+        context = Context(query=query, tool_input=slot.tool_input, kind=facts.kind, ref=ref)
+        key = _result_key(ref, decision, context)
+        remembered = self.store.result(key) if self.store else None
+        if remembered is None:
+            text, summary = self._run(decision, slot.text, context, facts.tokens, facts.model, settings["time_budget"])
+            if self.store:
+                self.store.put_result(key, text, summary)
+        else:
+            text, summary = remembered
+        note = f"{decision.compressor}: {summary} [{decision.reason}, {decision.origin}]"
+        if text is None:
+            return _Outcome(None, 0, note, ref)
+        if self.store:
+            self.store.put_original(slot.text)
+        return _Outcome(text, count_tokens(text, facts.model), note, ref)
+
+    def _run(self, decision: Decision, text: str, context: Context, tokens: int, model: str,
+             budget: float) -> tuple[str | None, str]:  # fmt: skip
+        """(compressed text, or None to leave the block untouched; what happened)."""
+        run = _BudgetedRun(decision.compressor or "", text, decision.params, context)
+        if not run.finish_within(budget):
+            return None, f"left untouched: exceeded its time budget of {budget:g} s"
+        if run.error is not None:
+            return None, f"left untouched: failed ({type(run.error).__name__}: {run.error})"
+        if run.result is None:
+            return None, "left untouched: nothing to compress"
+        if count_tokens(run.result.text, model) >= tokens:
+            return None, "left untouched: the result was not smaller"
+        return run.result.text, run.result.summary
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    text: str | None
+    tokens: int
+    note: str
+    ref: str
+
+
+class _BudgetedRun:
+    """A compressor call on its own thread, waited for at most the time budget. A call that overruns cannot be
+    stopped (Python threads cannot be killed): it finishes in the background and its result is ignored."""
+
+    def __init__(self, name: str, text: str, params: Mapping[str, Any], context: Context) -> None:
+        self.result: Compressed | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._call, args=(name, text, params, context), daemon=True)
+
+    def _call(self, name: str, text: str, params: Mapping[str, Any], context: Context) -> None:
+        try:
+            self.result = compressor(name)(text, params, context)
+        except Exception as error:  # a failing compressor leaves its block untouched
+            self.error = error
+
+    def finish_within(self, seconds: float) -> bool:
+        self._thread.start()
+        self._thread.join(seconds)
+        return not self._thread.is_alive()
+
+
+def _result_key(ref: str, decision: Decision, context: Context) -> str:
+    """Everything a compression result depends on, hashed: equal keys give equal bytes."""
+    parts = [ENGINE_VERSION, ref, decision.compressor or "", json.dumps(dict(decision.params), sort_keys=True),
+             context.query, context.tool_input, context.kind]  # fmt: skip
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _provider(messages: list[Any], model: str) -> str:
+    name = model.lower().rsplit("/", 1)[-1]
+    if name.startswith("claude"):
+        return "anthropic"
+    if name.startswith(("gpt", "o1", "o3", "o4", "chatgpt", "codex")):
+        return "openai"
+    if any(isinstance(m, Mapping) and (m.get("role") == "tool" or m.get("tool_calls")) for m in messages):
+        return "openai"
+    return "anthropic"
+
+
+# --- the library's entry points ----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def engine_for(rules: str | None) -> Engine:
+    """One engine per policy, kept for the life of the process (the router and the store are reused)."""
+    router = load_router(Path(rules) if rules is not None else None)
+    settings = router.settings()
+    return Engine(router, Store(ttl_seconds=settings["store_ttl"], max_bytes=settings["store_max_size"]))
+
+
+def compress(
+    messages: list[Any], model: str = "", rules: str | Path | None = None, system: Any = None
+) -> CompressResult:
+    """Compress a conversation (Anthropic or OpenAI chat messages) under a policy (a `.hrules` file or folder;
+    None for the shipped default)."""
+    return engine_for(str(rules) if rules is not None else None).compress(messages, model, system)
+
+
+def retrieve(ref: str, query: str | None = None, rules: str | Path | None = None) -> str | None:
+    """The original text stored under a reference, or only its lines that mention the query's words."""
+    store = engine_for(str(rules) if rules is not None else None).store
+    original = store.original(ref) if store else None
+    if original is None or not query:
+        return original
+    words = [word.lower() for word in query.split() if word.strip()]
+    return "\n".join(line for line in original.split("\n") if any(word in line.lower() for word in words))

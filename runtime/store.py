@@ -1,0 +1,93 @@
+"""The reversible store: every original that compression replaced, kept under its reference so it can be
+retrieved, and every compressed result, so a block compresses to the same bytes on every later turn.
+
+SQLite in WAL mode (one file, safe across threads and processes), at `~/.headroom/ccr_store.db` unless told
+otherwise. Entries older than the TTL are purged, and the oldest go first when the total size passes the cap;
+both limits come from the policy's `store_ttl` / `store_max_size` settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+DEFAULT_PATH = Path("~/.headroom/ccr_store.db")
+_SCHEMA = """
+create table if not exists originals (ref text primary key, text text not null, size integer not null,
+                                      stored real not null);
+create index if not exists originals_stored on originals (stored);
+create table if not exists results (key text primary key, text text, summary text, stored real not null);
+"""
+
+
+def reference(text: str) -> str:
+    """The reference of an original: a content hash, so equal blocks share one entry and a marker's reference
+    is the same on every turn."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None, ttl_seconds: float = 7 * 86400.0,
+                 max_bytes: int = 512 * 1024**2) -> None:  # fmt: skip
+        self.path = Path(os.environ.get("HEADROOM_STORE_PATH") or path or DEFAULT_PATH).expanduser()
+        self.ttl_seconds = ttl_seconds
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("pragma journal_mode=wal")
+        self._db.execute("pragma synchronous=normal")
+        self._db.executescript(_SCHEMA)
+
+    def put_original(self, text: str) -> str:
+        ref = reference(text)
+        with self._lock:
+            self._db.execute(
+                "insert into originals values (?, ?, ?, ?) on conflict(ref) do update set stored = excluded.stored",
+                (ref, text, len(text.encode("utf-8", "surrogatepass")), time.time()),
+            )
+            self._evict()
+        return ref
+
+    def original(self, ref: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("select text from originals where ref = ?", (ref,)).fetchone()
+        return row[0] if row else None
+
+    def result(self, key: str) -> tuple[str | None, str] | None:
+        """A remembered compression result: (text, or None when compression declined; summary)."""
+        with self._lock:
+            row = self._db.execute("select text, summary from results where key = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_result(self, key: str, text: str | None, summary: str) -> None:
+        with self._lock:
+            self._db.execute("insert or replace into results values (?, ?, ?, ?)", (key, text, summary, time.time()))
+
+    def writable(self) -> bool:
+        try:
+            with self._lock:
+                self._db.execute("create table if not exists probe (x)")
+            return True
+        except sqlite3.Error:
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _evict(self) -> None:
+        cutoff = time.time() - self.ttl_seconds
+        self._db.execute("delete from originals where stored < ?", (cutoff,))
+        self._db.execute("delete from results where stored < ?", (cutoff,))
+        (total,) = self._db.execute("select coalesce(sum(size), 0) from originals").fetchone()
+        while total > self.max_bytes:
+            row = self._db.execute("select ref, size from originals order by stored limit 1").fetchone()
+            if row is None:
+                break
+            self._db.execute("delete from originals where ref = ?", (row[0],))
+            total -= row[1]
