@@ -27,6 +27,7 @@ from headroom.runtime.routing import Decision
 from headroom.runtime.store import Store, reference
 from headroom.runtime.tokens import count_tokens
 
+_NEVER_CHANGED = ("system", "developer")  # the system prompt is the caller's, whatever the policy says
 ENGINE_VERSION = "1"  # part of every remembered result's key: bump when a compressor's output changes
 
 
@@ -95,10 +96,9 @@ class Engine:
             before += tokens
             age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
             facts = BlockFacts(slot, tokens, model, provider, age, queries[slot.message])
-            decision = self.router.route(facts)
-            outcome = (
-                self._apply(decision, facts, queries[slot.message], settings) if decision.action == "compress" else None
-            )
+            outcome = None
+            if slot.role not in _NEVER_CHANGED and (decision := self.router.route(facts)).action == "compress":
+                outcome = self._apply(decision, facts, queries[slot.message], settings)
             if outcome is None or outcome.text is None:
                 after += tokens
                 if outcome is not None:

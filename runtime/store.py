@@ -33,7 +33,7 @@ def reference(text: str) -> str:
 class Store:
     def __init__(self, path: Path | str | None = None, ttl_seconds: float = 7 * 86400.0,
                  max_bytes: int = 512 * 1024**2) -> None:  # fmt: skip
-        self.path = Path(os.environ.get("HEADROOM_STORE_PATH") or path or DEFAULT_PATH).expanduser()
+        self.path = Path(path or os.environ.get("HEADROOM_STORE_PATH") or DEFAULT_PATH).expanduser()
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
