@@ -32,16 +32,19 @@ _MAGIKA_KINDS = {"markdown": "markdown", "html": "html", "csv": "csv", "tsv": "t
                  "jsonl": "jsonl", "txt": "text", "xml": "html"}  # fmt: skip
 
 _PATH_IN_INPUT = re.compile(r"[\w./-]+\.([A-Za-z0-9]{1,5})\b")
-_TIMESTAMP = re.compile(r"^\s*(\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}|[A-Z][a-z]{2} +\d+ \d{2}:\d{2}:\d{2}"
-                        r"|[IWEF]\d{4} \d{2}:\d{2})")  # fmt: skip
+_TIMESTAMP = re.compile(  # ISO dates, clock times, syslog dates, glog prefixes
+    r"^\s*(\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\[?\d{2}:\d{2}:\d{2}"
+    r"|[A-Z][a-z]{2} +\d+ \d{2}:\d{2}:\d{2}|[IWEF]\d{4} \d{2}:\d{2})"
+)
 _LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|PANIC)\b|\"level\"\s*:")
 _TEST_LINE = re.compile(
     r"(PASSED|FAILED|XFAIL|SKIPPED|\bPASS\b|\bFAIL\b|^ok\s|^---\s(PASS|FAIL)|^=== RUN|test session starts|"
-    r"^test \S+ \.\.\. (ok|FAILED|ignored)|^\s*[✓✔✕✗×]\s|Tests?:\s+\d|\d+ (passed|failed)|test result:)"
+    r"^test \S+ \.\.\. (ok|FAILED|ignored)|^\s*[✓✔✕✗\u00d7]\s|Tests?:\s+\d|\d+ (passed|failed)|test result:)"
 )
 _BUILD_LINE = re.compile(
     r"^\s*(Compiling|Checking|Downloading|Downloaded|Fresh|Finished|Building|Linking|Running|Installing) |"
-    r"^(error|warning)(\[\w+\])?: |^\s*--> |^\[(INFO|WARNING|ERROR)\] |^> Task |npm (ERR|WARN)!|: (error|warning) TS\d+|"
+    r"^(error|warning)(\[\w+\])?: |^\s*--> |^\[(INFO|WARNING|ERROR)\] |^> Task |npm (ERR|WARN)!|"
+    r": (error|warning) TS\d+|"
     r":\d+:\d+: (error|warning|note): |BUILD (SUCCESS|FAILED|FAILURE)|^make(\[\d+\])?: "
 )
 _DIFF_START = re.compile(

@@ -76,7 +76,7 @@ _STOPWORDS = frozenset(
     i me my we our you your he she they them their there here if then else than so such any all some no yes
     find show tell explain give list get run check look see use make let please answer precisely exact exactly
     one two first last each every about into out up down over under again more most other only own same very
-    just also now new old why whats""".split()
+    just also now new old why whats""".split()  # noqa: SIM905 - a block of words reads better than a list
 )
 _TERM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/:]*[A-Za-z0-9_]|[A-Za-z0-9_]")
 

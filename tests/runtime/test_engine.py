@@ -98,8 +98,9 @@ def test_failing_slow_and_useless_compressors_leave_blocks_untouched(tmp_path: P
     def bigger(text: str, params: Any, context: Context) -> Compressed:
         return Compressed(text + text, "doubled")
 
-    for function, note in ((fail, "failed (RuntimeError: boom)"), (slow, "exceeded its time budget of 0.05 s"),
-                           (bigger, "the result was not smaller"), (lambda *a: None, "nothing to compress")):  # fmt: skip
+    cases = [(fail, "failed (RuntimeError: boom)"), (slow, "exceeded its time budget of 0.05 s"),
+             (bigger, "the result was not smaller"), (lambda *a: None, "nothing to compress")]  # fmt: skip
+    for function, note in cases:
         stand_in["function"] = function
         folder = tmp_path / note.split()[0]
         folder.mkdir()
@@ -139,8 +140,8 @@ def anthropic_conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
         tool = draw(st.sampled_from(["Bash", "Read", "WebFetch", "mcp__x__y"]))
         content: Any = draw(_BIG)
         if draw(st.booleans()):
-            content = [{"type": "text", "text": content},
-                       {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}]  # fmt: skip
+            image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
+            content = [{"type": "text", "text": content}, image]
         messages += [
             {"role": "assistant", "content": [{"type": "text", "text": draw(_TEXT)},
                                               {"type": "tool_use", "id": f"toolu_{k}", "name": tool,

@@ -64,7 +64,7 @@ def test_user_texts_are_causal() -> None:
 def test_rewrite_changes_only_the_named_slots() -> None:
     original = copy.deepcopy(ANTHROPIC)
     rewritten = conversation.rewrite(ANTHROPIC, {(4, ("content", 0, "content", 0, "text")): "short"})
-    assert ANTHROPIC == original  # the input is never mutated
+    assert original == ANTHROPIC  # the input is never mutated
     assert rewritten[4]["content"][0]["content"][0]["text"] == "short"
     assert rewritten[4]["content"][0]["content"][1] == ANTHROPIC[4]["content"][0]["content"][1]  # the image
     assert all(rewritten[i] is ANTHROPIC[i] for i in range(4))  # untouched messages are the same objects
