@@ -17,6 +17,8 @@ import re
 import threading
 from dataclasses import dataclass
 
+from headroom.runtime.memo import by_digest
+
 log = logging.getLogger(__name__)
 
 _EXTENSIONS = {
@@ -67,7 +69,7 @@ def detect(text: str, tool_input: str = "") -> Detected:
     return _detect(text, _language_from_input(tool_input))
 
 
-@functools.lru_cache(maxsize=4096)
+@by_digest(maxsize=16384)
 def _detect(text: str, language_hint: str | None) -> Detected:
     stripped = text.strip()
     if not stripped:

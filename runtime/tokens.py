@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from headroom.runtime.memo import by_digest
+
 log = logging.getLogger(__name__)
 
 _O200K_MODELS = ("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4", "chatgpt-4o")
@@ -59,4 +61,9 @@ def estimate(text: str) -> int:
 
 
 def count_tokens(text: str, model: str = "") -> int:
-    return counter(encoding_name(model))(text)
+    return _count(text, encoding_name(model))
+
+
+@by_digest(maxsize=65536)
+def _count(text: str, encoding: str) -> int:
+    return counter(encoding)(text)
