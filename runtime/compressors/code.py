@@ -11,6 +11,7 @@ body, and lines holding a rare query term are kept wherever they are.
 With `docstrings: off`, docstrings and doc comments get no special treatment: a function's docstring counts among
 its body lines, and a comment block is folded whole. The kind names the language (`code:python`); for any other kind
 the language is guessed from a few telling lines, and a file that the grammar mostly fails to parse is left alone.
+Line-numbered listings (`cat -n`, file-reading tools) are read without their numbers and kept with them.
 
 The syntax tree comes from tree-sitter (one grammar per language, loaded on first use and cached, with one parser
 per thread); only the nodes on the path to a definition are visited from Python, so the cost stays close to the
@@ -82,6 +83,8 @@ _TEXT = re.compile(r"[A-Za-z0-9]")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _TERM_PARTS = re.compile(r"[.:/\-]+")
 _MAX_ERROR_SHARE = 0.5
+_GUTTER = re.compile(r" *\d+(?:\t|→|\| |: )")
+_MIN_NUMBERED = 3
 
 # Cheap signs of each language, tried in order (ties go to the earlier one) when the kind does not name it.
 _SIGNS = {
@@ -130,21 +133,34 @@ def _parse(language: str, source: bytes) -> Node:
 
 
 def compress(text: str, params: Mapping[str, Any], context: Context) -> Compressed | None:
-    language = _language(context.kind, text)
+    lines = text.split("\n")
+    code = _without_gutter(lines)
+    source_text = "\n".join(code)
+    language = _language(context.kind, source_text)
     if language is None:
         return None
     grammar = _grammar(language)
-    source = text.encode("utf-8", "surrogatepass")
+    source = source_text.encode("utf-8", "surrogatepass")
     root = _parse(language, source)
     if root.has_error and _error_share(_captured(grammar.errors, root), len(source)) > _MAX_ERROR_SHARE:
         return None
-    lines = text.split("\n")
     terms = context.terms()
     definitions = sorted(node.start_byte for node in _captured(grammar.definitions, root))
-    outline = _Outline(lines, params, _names(terms), definitions)
+    outline = _Outline(code, params, _names(terms), definitions)
     outline.container(root)
     keep = outline.keep(rare_term_rows(text, terms))
-    return result(text, fold(lines, keep, lambda start, end: _marker(lines, start, end, grammar.comment, context)))
+    return result(text, fold(lines, keep, lambda start, end: _marker(code, start, end, grammar.comment, context)))
+
+
+def _without_gutter(lines: list[str]) -> list[str]:
+    """The lines without the line numbers `cat -n` and agents' file-reading tools put before each (`  42\t`,
+    `42→`, `00042| `); the lines as they are when they are not numbered."""
+    numbered = [_GUTTER.match(line) for line in lines]
+    if sum(1 for match in numbered if match) < _MIN_NUMBERED or any(
+        match is None and line.strip() for match, line in zip(numbered, lines, strict=True)
+    ):
+        return lines
+    return [line[match.end() :] if match else line for match, line in zip(numbered, lines, strict=True)]
 
 
 def _captured(query: Query, root: Node) -> list[Node]:

@@ -788,6 +788,15 @@ def test_crlf_lines_stay_byte_identical() -> None:
     assert "def apply_tax(order, *, currency='EUR', strict=True):\r" in result.text.split("\n")
 
 
+@pytest.mark.parametrize("gutter", ["{:6d}\t", "{}→", "{:05d}| "])
+def test_line_numbered_listings_are_outlined_like_the_file(gutter: str) -> None:
+    numbered = "\n".join(gutter.format(row + 1) + line for row, line in enumerate(RUST.split("\n")))
+    result = run(numbered, "rust")
+    read_back(numbered, result.text)
+    plain = [re.sub(r"^ *\d+(\t|→|\| )", "", line) for line in result.text.split("\n")]
+    assert plain == run(RUST, "rust").text.split("\n")
+
+
 # --- generated modules -------------------------------------------------------------------------------------------
 
 names = st.from_regex(r"[a-z][a-z_]{2,10}", fullmatch=True).filter(lambda name: name not in {"def", "for", "pass"})
