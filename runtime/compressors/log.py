@@ -16,7 +16,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from headroom.runtime.compressors import Compressed, Context
@@ -119,7 +119,7 @@ _PINNED = re.compile(
     re.IGNORECASE,
 )
 _SIMILARITY = 0.5  # share of a template's tokens a line must match to join it
-_CANDIDATES = 64  # templates of one shape compared before a line starts its own
+_CANDIDATES = 12  # templates of one shape compared before a line starts its own
 
 
 def masked(text: str) -> list[str]:
@@ -178,21 +178,23 @@ def _merge_token(old: str, new: str) -> str:
     return "<*>"
 
 
+@lru_cache(maxsize=1 << 16)
 def _pinned(token: str) -> bool:
     return "/" not in token and _PINNED.search(token) is not None
 
 
 def _similarity(template: list[str], tokens: list[str]) -> float:
+    """The share of positions where the line fits the template (a wildcard fits anything but a pinned word)."""
     if not tokens:
         return 1.0
-    same = 0
+    same = sum(map(str.__eq__, template, tokens))
+    if same + template.count("<*>") < _SIMILARITY * len(tokens):
+        return 0.0  # cannot reach the threshold: skip the word by word look
     for old, new in zip(template, tokens, strict=True):
-        if old == new:
-            same += 1
-        elif _pinned(old) or _pinned(new):
-            return 0.0
-        elif old == "<*>":
-            same += 1
+        if old != new:
+            if _pinned(old) or _pinned(new):
+                return 0.0
+            same += old == "<*>"
     return same / len(tokens)
 
 
