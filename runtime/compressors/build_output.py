@@ -41,6 +41,7 @@ _LINE_KINDS = (
     ("status", r".*\b(?:BUILD|Build) (?:SUCCESS|SUCCESSFUL|FAILURE|FAILED|succeeded|failed)\b|\[INFO\] Total time:"),
     ("status", r"\d+ (?:errors?|warnings?) generated|Found \d+ errors?|.*\bcompiled (?:successfully|with \d+)"),
     ("status", r"Failed to compile|Compiled (?:successfully|with warnings)|error Command failed|ninja: build stopped"),
+    ("status", r"error during build:|Successfully installed |added \d+ packages?|\s*\u2713 built in "),
     ("status", r"\s+\d+ (?:Warning|Error)\(s\)|Time Elapsed|For more information about this error|\d+ actionable task"),
     ("status", r"\u2716 \d+ problems?"),  # eslint
     ("status", r"> Task \S+ FAILED|\[INFO\] .* (?:FAILURE|SKIPPED) \[|\[INFO\] Reactor Summary"),
@@ -132,6 +133,11 @@ def _select(lines: Lines, scan: _Scan, params: Mapping[str, Any], context: Conte
 
 # --- markers ------------------------------------------------------------------------------------------------------
 
+_PIP_WORDS = (
+    r"\s*(Collecting|Requirement already satisfied|Using cached|Obtaining|Building wheels?|Created wheel|Stored in "
+    r"directory|Attempting uninstall|Found existing installation|Uninstalling|Successfully uninstalled|Preparing"
+    r"|Getting requirements|Downloading)[: ]"
+)
 # (pattern, label) for the kinds of progress line a marker counts; `{}` in a label is the matched word.
 _PROGRESS = tuple(
     (re.compile(pattern), label)
@@ -153,9 +159,13 @@ _PROGRESS = tuple(
         (r"go: (downloading|finding|extracting) ", "go: {} ..."),
         (r"\[[\d,]+ / [\d,]+\] ", "[n / m] bazel actions"),
         (r"(INFO|Analyzing|Loading): ", "{}: ..."),
+        (_PIP_WORDS, "pip: {} ..."),
+        (r"\s*[\u2501\u2588#=>\-]{5,}", "progress bars"),
+        (r"\S+\.(?:js|mjs|css|html|map|wasm)\s+[\d.]+ [kM]B", "asset sizes"),
+        (r"\u2713 [\d,]+ modules transformed", "modules transformed"),
     )
 )
-_NOT_PROGRESS = {"": "other", "error": "error lines", "warning": "warning lines", "status": "status lines"}
+_NOT_PROGRESS = {"": "other", "error": "error lines", "warning": "warning lines"}  # status lines always stay
 
 
 def _label(line: str, kind: str) -> tuple[str, bool]:

@@ -94,7 +94,8 @@ _KEPT_VALUE = re.compile(
     r"""(?:msg|message|event|level|lvl|severity|logger|caller|component|error|err)["']?[ \t]*[:=][ \t]*$"""
 )
 _CLOCK = re.compile(r"\d{1,2}:\d{2}:\d{2}")
-_HTTP_METHOD = r"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)"
+_HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
+_HTTP_METHOD = f"(?:{'|'.join(_HTTP_METHODS)})"
 _HTTP_REQUEST = re.compile(rf"""["']{_HTTP_METHOD} """)
 # A token holding a digit (with the hex letters just before it): a timestamp, id, address or number.
 _VARIABLE = re.compile(
@@ -110,7 +111,6 @@ _TOKEN_KINDS = (  # (a character the kind needs, its pattern, its mask)
 )
 _DIGITS = re.compile(r"\d+")
 # An HTTP status is kept as its class (2xx, 5xx): a 500 among 200s is a different line.
-_HTTP_METHODS = frozenset(("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))
 _STATUS = re.compile(r"[1-5]\d\d")
 _STATUS_KEY = re.compile(r"""status(?:_code)?["']?[ \t]*[=:][ \t]*$""")
 # Words that make a line a different line (failed is not succeeded): never merged into a wildcard.

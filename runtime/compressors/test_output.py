@@ -257,7 +257,6 @@ _NOUNS = {
     "summary": "summary line",
     "fail": "failure line",
     "error": "error line",
-    "header": "header line",
     "other": "other line",
 }
 

@@ -408,6 +408,20 @@ def test_go_module_downloads_fold():
     assert markers == ["38 progress lines (38\u00d7 go: downloading ...)"]  # 2 stay as context
 
 
+def test_pip_install_progress_folds_and_its_error_stays():
+    lines = []
+    for k in range(30):
+        lines += [f"Collecting lib{k}==1.{k}.0", f"  Downloading lib{k}-1.{k}.0-py3-none-any.whl (62 kB)"]
+    error = [
+        "ERROR: Could not find a version that satisfies the requirement shopkit==9.9 (from versions: 1.0, 1.1)",
+        "ERROR: No matching distribution found for shopkit==9.9",
+    ]
+    text = "\n".join(lines + error)
+    result = run(text)
+    assert error == kept(result)[-2:]
+    assert replay(text, result) == ["57 progress lines (29\u00d7 pip: Collecting ..., 28\u00d7 Downloading ...)"]
+
+
 def test_deterministic():
     text, _ = gradle_build()
     assert run(text, query="compileJava") == run(text, query="compileJava")
