@@ -194,6 +194,11 @@ class _Magika:
         finally:
             self._loaded.set()
 
+    def status(self) -> str:
+        if self._failed:
+            return "unavailable"
+        return "ready" if self._loaded.is_set() else "loading"
+
     def label(self, text: str) -> str | None:
         if self._failed:
             return None
@@ -226,7 +231,4 @@ def _magika_label(text: str) -> str | None:
 
 def magika_status() -> str:
     """'ready', 'loading' or 'unavailable' — for health checks."""
-    model = _magika()
-    if model._failed:
-        return "unavailable"
-    return "ready" if model._loaded.is_set() else "loading"
+    return _magika().status()
