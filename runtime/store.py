@@ -42,26 +42,34 @@ class Store:
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")
         self._db.executescript(_SCHEMA)
+        self._total = self._stored_bytes()  # kept up to date here; recounted at every purge
+        self._purged = 0.0  # when expired entries were last purged
 
     def put_original(self, text: str) -> str:
+        """Store an original (or, when it is already there, mark it used now, which restarts its TTL)."""
         ref = reference(text)
+        now = time.time()
         with self._lock:
-            self._db.execute(
-                "insert into originals values (?, ?, ?, ?) on conflict(ref) do update set stored = excluded.stored",
-                (ref, text, len(text.encode("utf-8", "surrogatepass")), time.time()),
-            )
-            self._evict()
+            if self._db.execute("update originals set stored = ? where ref = ?", (now, ref)).rowcount == 0:
+                size = len(text.encode("utf-8", "surrogatepass"))
+                self._db.execute("insert into originals values (?, ?, ?, ?)", (ref, text, size, now))
+                self._total += size
+            self._evict(now)
         return ref
 
     def original(self, ref: str) -> str | None:
         with self._lock:
-            row = self._db.execute("select text from originals where ref = ?", (ref,)).fetchone()
+            row = self._db.execute(
+                "select text from originals where ref = ? and stored >= ?", (ref, time.time() - self.ttl_seconds)
+            ).fetchone()
         return row[0] if row else None
 
     def result(self, key: str) -> tuple[str | None, str] | None:
         """A remembered compression result: (text, or None when compression declined; summary)."""
         with self._lock:
-            row = self._db.execute("select text, summary from results where key = ?", (key,)).fetchone()
+            row = self._db.execute(
+                "select text, summary from results where key = ? and stored >= ?", (key, time.time() - self.ttl_seconds)
+            ).fetchone()
         return (row[0], row[1]) if row else None
 
     def put_result(self, key: str, text: str | None, summary: str) -> None:
@@ -80,14 +88,20 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _evict(self) -> None:
-        cutoff = time.time() - self.ttl_seconds
-        self._db.execute("delete from originals where stored < ?", (cutoff,))
-        self._db.execute("delete from results where stored < ?", (cutoff,))
-        (total,) = self._db.execute("select coalesce(sum(size), 0) from originals").fetchone()
-        while total > self.max_bytes:
+    def _evict(self, now: float) -> None:
+        """Purge expired entries (at most once a minute) and the oldest originals while over the size cap."""
+        if now - self._purged > 60:
+            self._purged = now
+            self._db.execute("delete from originals where stored < ?", (now - self.ttl_seconds,))
+            self._db.execute("delete from results where stored < ?", (now - self.ttl_seconds,))
+            self._total = self._stored_bytes()
+        while self._total > self.max_bytes:
             row = self._db.execute("select ref, size from originals order by stored limit 1").fetchone()
             if row is None:
                 break
             self._db.execute("delete from originals where ref = ?", (row[0],))
-            total -= row[1]
+            self._total -= row[1]
+
+    def _stored_bytes(self) -> int:
+        (total,) = self._db.execute("select coalesce(sum(size), 0) from originals").fetchone()
+        return total
