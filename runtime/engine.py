@@ -93,24 +93,26 @@ class Engine:
         before = after = sum(count_tokens(text, model) for text in conversation.tool_inputs_texts(messages))
         for slot in conversation.slots(messages):
             tokens = count_tokens(slot.text, model)
-            before += tokens
             age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
             facts = BlockFacts(slot, tokens, model, provider, age, queries[slot.message])
-            outcome = None
-            if slot.role not in _NEVER_CHANGED and (decision := self.router.route(facts)).action == "compress":
-                outcome = self._apply(decision, facts, queries[slot.message], settings)
-            if outcome is None or outcome.text is None:
-                after += tokens
-                if outcome is not None:
-                    transforms.append(outcome.note)
-                continue
-            replacements[(slot.message, slot.path)] = outcome.text
-            after += outcome.tokens
-            transforms.append(outcome.note)
-            references.append(outcome.ref)
+            outcome = self._decide(facts, queries[slot.message], settings)
+            before += tokens
+            after += tokens if outcome is None or outcome.text is None else outcome.tokens
+            if outcome is not None:
+                transforms.append(outcome.note)
+            if outcome is not None and outcome.text is not None:
+                replacements[(slot.message, slot.path)] = outcome.text
+                references.append(outcome.ref)
         new_messages = conversation.rewrite(messages, replacements) if replacements else list(messages)
-        return CompressResult(new_messages, before, after, before - after, after / before if before else 1.0,
-                              transforms, references)  # fmt: skip
+        ratio = after / before if before else 1.0
+        return CompressResult(new_messages, before, after, before - after, ratio, transforms, references)
+
+    def _decide(self, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome | None:
+        """None when the policy keeps the block; otherwise what compressing it gave."""
+        if facts.role in _NEVER_CHANGED:
+            return None
+        decision = self.router.route(facts)
+        return self._apply(decision, facts, query, settings) if decision.action == "compress" else None
 
     def _apply(self, decision: Decision, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome:
         slot = facts.slot
