@@ -258,7 +258,7 @@ _LOG_LEVELS = ("error", "fatal", "warning", "traceback", "info", "debug")
 
 COMPRESSORS: dict[str, CompressorSpec] = {
     "crusher": CompressorSpec(
-        ("json_array", "jsonl"),
+        ("json_array", "jsonl", "json"),
         {
             "max_items": ParamSpec(Count("items", 1), 15),
             "min_items": ParamSpec(Count("items"), 5),

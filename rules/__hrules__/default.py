@@ -10,9 +10,9 @@ from headroom.runtime.routing import Decision
 
 COMPILER_VERSION = "0.1.0"
 POLICY_NAME = "default"
-SOURCE_HASH = "b104465640b23528c9b4b86c94d094e324f10d8216090b52a98668409c756d6a"
+SOURCE_HASH = "9cd9a97625dd99a58043c4357876ceb32262c8466e646da057bca206ccf8ddea"
 SOURCES = (
-    ("default.hrules", "ff56545e1472b8bad277184c5f9899dcd999a6a7bab6f78fbf3db0e43bbf14cc"),
+    ("default.hrules", "d95d025b7eb15fcb787e157d194157cef420709572456748b3ee60ac75ea8887"),
 )
 
 _D0 = Decision(action='keep', reason='below min_tokens (50)', origin='default.hrules:11', rule=None, compressor=None)  # below min_tokens (50)
@@ -32,26 +32,30 @@ _D13 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.
 _D14 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:55', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_items': 8, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
 _D15 = Decision(action='compress', reason="rule 'json_arrays'", origin='default.hrules:55', rule='json_arrays', compressor='crusher', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_items': 30, 'min_items': 5, 'tabular': True}))  # rule 'json_arrays'
 _RULE16 = {None: _D13, 'aggressive': _D14, 'conservative': _D15, 'moderate': _D13}  # rule json_arrays, by tool profile
-_D17 = Decision(action='compress', reason="rule 'logs'", origin='default.hrules:57', rule='logs', compressor='log', params=MappingProxyType({'context': 2, 'keep': ('error', 'fatal', 'warning', 'traceback'), 'max_lines': 200}))  # rule 'logs'
-_RULE18 = {None: _D17, 'aggressive': _D17, 'conservative': _D17, 'moderate': _D17}  # rule logs, by tool profile
-_D19 = Decision(action='compress', reason="rule 'tests'", origin='default.hrules:59', rule='tests', compressor='test_output', params=MappingProxyType({'context': 3, 'keep': ('failures', 'errors', 'summary')}))  # rule 'tests'
-_RULE20 = {None: _D19, 'aggressive': _D19, 'conservative': _D19, 'moderate': _D19}  # rule tests, by tool profile
-_D21 = Decision(action='compress', reason="rule 'builds'", origin='default.hrules:60', rule='builds', compressor='build_output', params=MappingProxyType({'context': 3, 'keep': ('errors', 'warnings')}))  # rule 'builds'
-_RULE22 = {None: _D21, 'aggressive': _D21, 'conservative': _D21, 'moderate': _D21}  # rule builds, by tool profile
-_D23 = Decision(action='compress', reason="rule 'diffs'", origin='default.hrules:61', rule='diffs', compressor='diff', params=MappingProxyType({'context': 1}))  # rule 'diffs'
-_RULE24 = {None: _D23, 'aggressive': _D23, 'conservative': _D23, 'moderate': _D23}  # rule diffs, by tool profile
-_D25 = Decision(action='compress', reason="rule 'pages'", origin='default.hrules:62', rule='pages', compressor='html', params=MappingProxyType({'keep': ('headings', 'text', 'code', 'tables')}))  # rule 'pages'
-_RULE26 = {None: _D25, 'aggressive': _D25, 'conservative': _D25, 'moderate': _D25}  # rule pages, by tool profile
-_D27 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_rows': 20}))  # rule 'tables'
-_D28 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_rows': 20}))  # rule 'tables'
-_D29 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:63', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_rows': 20}))  # rule 'tables'
-_RULE30 = {None: _D27, 'aggressive': _D28, 'conservative': _D29, 'moderate': _D27}  # rule tables, by tool profile
-_D31 = Decision(action='compress', reason="rule 'code'", origin='default.hrules:64', rule='code', compressor='code', params=MappingProxyType({'docstrings': True, 'max_body_lines': 3}))  # rule 'code'
-_RULE32 = {None: _D31, 'aggressive': _D31, 'conservative': _D31, 'moderate': _D31}  # rule code, by tool profile
-_D33 = Decision(action='compress', reason="rule 'text'", origin='default.hrules:65', rule='text', compressor='text', params=MappingProxyType({'head': 40, 'tail': 20}))  # rule 'text'
-_RULE34 = {None: _D33, 'aggressive': _D33, 'conservative': _D33, 'moderate': _D33}  # rule text, by tool profile
-_D35 = Decision(action='keep', reason='no rule matched', origin='default.hrules:0', rule=None, compressor=None)  # no rule matched
-_NO_RULE = _D35
+_D17 = Decision(action='compress', reason="rule 'json_objects'", origin='default.hrules:57', rule='json_objects', compressor='crusher', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_items': 15, 'min_items': 5, 'tabular': True}))  # rule 'json_objects'
+_D18 = Decision(action='compress', reason="rule 'json_objects'", origin='default.hrules:57', rule='json_objects', compressor='crusher', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_items': 8, 'min_items': 5, 'tabular': True}))  # rule 'json_objects'
+_D19 = Decision(action='compress', reason="rule 'json_objects'", origin='default.hrules:57', rule='json_objects', compressor='crusher', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_items': 30, 'min_items': 5, 'tabular': True}))  # rule 'json_objects'
+_RULE20 = {None: _D17, 'aggressive': _D18, 'conservative': _D19, 'moderate': _D17}  # rule json_objects, by tool profile
+_D21 = Decision(action='compress', reason="rule 'logs'", origin='default.hrules:58', rule='logs', compressor='log', params=MappingProxyType({'context': 2, 'keep': ('error', 'fatal', 'warning', 'traceback'), 'max_lines': 200}))  # rule 'logs'
+_RULE22 = {None: _D21, 'aggressive': _D21, 'conservative': _D21, 'moderate': _D21}  # rule logs, by tool profile
+_D23 = Decision(action='compress', reason="rule 'tests'", origin='default.hrules:60', rule='tests', compressor='test_output', params=MappingProxyType({'context': 3, 'keep': ('failures', 'errors', 'summary')}))  # rule 'tests'
+_RULE24 = {None: _D23, 'aggressive': _D23, 'conservative': _D23, 'moderate': _D23}  # rule tests, by tool profile
+_D25 = Decision(action='compress', reason="rule 'builds'", origin='default.hrules:61', rule='builds', compressor='build_output', params=MappingProxyType({'context': 3, 'keep': ('errors', 'warnings')}))  # rule 'builds'
+_RULE26 = {None: _D25, 'aggressive': _D25, 'conservative': _D25, 'moderate': _D25}  # rule builds, by tool profile
+_D27 = Decision(action='compress', reason="rule 'diffs'", origin='default.hrules:62', rule='diffs', compressor='diff', params=MappingProxyType({'context': 1}))  # rule 'diffs'
+_RULE28 = {None: _D27, 'aggressive': _D27, 'conservative': _D27, 'moderate': _D27}  # rule diffs, by tool profile
+_D29 = Decision(action='compress', reason="rule 'pages'", origin='default.hrules:63', rule='pages', compressor='html', params=MappingProxyType({'keep': ('headings', 'text', 'code', 'tables')}))  # rule 'pages'
+_RULE30 = {None: _D29, 'aggressive': _D29, 'conservative': _D29, 'moderate': _D29}  # rule pages, by tool profile
+_D31 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:64', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.3, 'keep_last': 0.15, 'max_rows': 20}))  # rule 'tables'
+_D32 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:64', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.2, 'keep_last': 0.1, 'max_rows': 20}))  # rule 'tables'
+_D33 = Decision(action='compress', reason="rule 'tables'", origin='default.hrules:64', rule='tables', compressor='csv', params=MappingProxyType({'keep_first': 0.4, 'keep_last': 0.2, 'max_rows': 20}))  # rule 'tables'
+_RULE34 = {None: _D31, 'aggressive': _D32, 'conservative': _D33, 'moderate': _D31}  # rule tables, by tool profile
+_D35 = Decision(action='compress', reason="rule 'code'", origin='default.hrules:65', rule='code', compressor='code', params=MappingProxyType({'docstrings': True, 'max_body_lines': 3}))  # rule 'code'
+_RULE36 = {None: _D35, 'aggressive': _D35, 'conservative': _D35, 'moderate': _D35}  # rule code, by tool profile
+_D37 = Decision(action='compress', reason="rule 'text'", origin='default.hrules:66', rule='text', compressor='text', params=MappingProxyType({'head': 40, 'tail': 20}))  # rule 'text'
+_RULE38 = {None: _D37, 'aggressive': _D37, 'conservative': _D37, 'moderate': _D37}  # rule text, by tool profile
+_D39 = Decision(action='keep', reason='no rule matched', origin='default.hrules:0', rule=None, compressor=None)  # no rule matched
+_NO_RULE = _D39
 
 
 class _Scope:
@@ -137,20 +141,22 @@ def route(block):
         return scope.analysis_decision
     if ((kind == 'json_array' or kind == 'jsonl') and block.items >= 5 and block.tokens >= 200):  # rule json_arrays (default.hrules:55)
         return _RULE16[profile]
-    if (kind == 'log' and block.tokens >= 200):  # rule logs (default.hrules:57)
-        return _RULE18[profile]
-    if (kind == 'test_output' and block.tokens >= 200):  # rule tests (default.hrules:59)
+    if (kind == 'json' and block.tokens >= 500):  # rule json_objects (default.hrules:57)
         return _RULE20[profile]
-    if (kind == 'build_output' and block.tokens >= 200):  # rule builds (default.hrules:60)
+    if (kind == 'log' and block.tokens >= 200):  # rule logs (default.hrules:58)
         return _RULE22[profile]
-    if (kind == 'diff' and block.tokens >= 300):  # rule diffs (default.hrules:61)
+    if (kind == 'test_output' and block.tokens >= 200):  # rule tests (default.hrules:60)
         return _RULE24[profile]
-    if kind == 'html':  # rule pages (default.hrules:62)
+    if (kind == 'build_output' and block.tokens >= 200):  # rule builds (default.hrules:61)
         return _RULE26[profile]
-    if ((kind == 'csv' or kind == 'tsv') and block.items >= 20):  # rule tables (default.hrules:63)
+    if (kind == 'diff' and block.tokens >= 300):  # rule diffs (default.hrules:62)
+        return _RULE28[profile]
+    if kind == 'html':  # rule pages (default.hrules:63)
         return _RULE30[profile]
-    if (is_code and block.tokens >= 500):  # rule code (default.hrules:64)
-        return _RULE32[profile]
-    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:65)
+    if ((kind == 'csv' or kind == 'tsv') and block.items >= 20):  # rule tables (default.hrules:64)
         return _RULE34[profile]
+    if (is_code and block.tokens >= 500):  # rule code (default.hrules:65)
+        return _RULE36[profile]
+    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:66)
+        return _RULE38[profile]
     return _NO_RULE

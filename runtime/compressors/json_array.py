@@ -1,9 +1,17 @@
 """The "crusher": a long JSON array (or JSONL stream) shrunk to the items an agent needs, plus a summary of the rest.
 
 Tool results are often long lists of records: search hits, database rows, issues, API pages. An agent reads a few
-of them: the first ones, the last ones, the odd ones out and the ones it asked about. This module keeps exactly
-those, each byte for byte, and folds every run of dropped items into one marker saying how many were dropped and
-what they held.
+of them: the first ones, the last ones, the odd ones out, the ones it asked about and the ones that belong together.
+This module keeps exactly those, each byte for byte, and folds every run of dropped items into one marker saying how
+many were dropped and what they held.
+
+Lists often come wrapped in an object: `{"total_count": 120, "items": [...]}` (GitHub), `{"kind": "List", "items":
+[...]}` (kubectl), `{"hits": {"hits": [...]}}` (Elasticsearch), `{"data": [...], "next": ...}` (pages). For such an
+object (content kind `json`), each array of at least `min_items` items inside it, at most three containers deep, is
+crushed in place as a JSON array (never as a table), and every other byte of the object stays as it was, so the
+whole is still valid JSON; the summary counts the items of all of them ("480 of 530 items in 2 arrays"). Where the
+arrays are is read from the text itself (`_array_spans`), so each one's exact span is known; an array inside a
+crushed one is left alone (its items are kept whole or dropped whole).
 
 Which items are kept (`choose`; `table.py` uses the same machinery for CSV rows):
 - position: the first `round(max_items * keep_first)` and the last `round(max_items * keep_last)` items, halves
@@ -16,7 +24,10 @@ Which items are kept (`choose`; `table.py` uses the same machinery for CSV rows)
   outliers (robust z-score over median and MAD above 3.5), negative numbers in an otherwise non-negative field,
   rare values of a field with few distinct values (a `refunded` among `paid`, a `false` among `true`s), a field
   left empty that the others fill, or filled that the others leave empty;
-- weak signals (terms found only in the tool call's input) fill what `max_items` leaves free;
+- weak signals fill what `max_items` leaves free: first items naming a term found only in the tool call's input,
+  then linked items: two or three items sharing a value of an identifier-like field (one whose values are 90%
+  distinct: the same customer's orders, the same request's events), at most `max(3, max_items // 3)` such groups
+  per field, earliest first (what counts as an identifier: `_identity`);
 - an item identical to one already kept is not kept again: its marker says which kept item it repeats.
 A run of dropped items is kept after all when its marker would be more than half as long as the items.
 
@@ -68,22 +79,74 @@ MIN_SAVING = 0.1  # a marker the agent may have to act on must buy at least this
 def compress(text: str, params: Mapping[str, Any], context: Context) -> Compressed | None:
     """The array with only its telling items kept (see the module docstring), or None when that saves nothing."""
     p = {**_DEFAULTS, **params}
+    if context.kind == "json":
+        return _compress_object(text, p, context)
     parsed = _parse(text, context.kind)
     if parsed is None or len(parsed[0]) < p["min_items"]:
         return None
-    items, layout = parsed
+    crushed = _crush(*parsed, text, p, context)
+    out = crushed.text
+    if p["tabular"]:
+        table = _tabular(crushed.records, crushed.pieces)
+        out = table if table is not None and len(table) < len(out) else out
+    return _worth(text, out, f"{crushed.dropped} of {len(crushed.records)} items")
+
+
+def _compress_object(text: str, p: Mapping[str, Any], context: Context) -> Compressed | None:
+    """The object with each long array inside it crushed in place, every other byte as it was."""
+    found = _inner_arrays(text, p, context)
+    if not found:
+        return None
+    parts, pos = [], 0
+    for start, stop, crushed in found:
+        parts += (text[pos:start], crushed.text)
+        pos = stop
+    dropped = sum(crushed.dropped for _, _, crushed in found)
+    total = sum(len(crushed.records) for _, _, crushed in found)
+    where = f" in {len(found)} arrays" if len(found) > 1 else ""
+    return _worth(text, "".join(parts) + text[pos:], f"{dropped} of {total} items{where}")
+
+
+def _inner_arrays(text: str, p: Mapping[str, Any], context: Context) -> list[tuple[int, int, Crushed]]:
+    """The arrays of at least `min_items` items, at most `_MAX_DEPTH` containers deep, that crushing drops items
+    from, as (start, stop, crushed); none inside another one (its items are kept or dropped whole)."""
+    found: list[tuple[int, int, Crushed]] = []
+    end = 0
+    for start, stop in _array_spans(text, _MAX_DEPTH) or ():
+        parsed = _parse_array(text, start, stop) if start >= end else None
+        if parsed is None or len(parsed[0]) < p["min_items"]:
+            continue
+        crushed = _crush(*parsed, text, p, context)
+        if crushed.dropped:
+            found.append((start, stop, crushed))
+            end = stop
+    return found
+
+
+_MAX_DEPTH = 3  # how many containers deep lists are looked for: Elasticsearch's `hits.hits` is 2 deep
+
+
+def _worth(text: str, out: str, summary: str) -> Compressed | None:
+    return None if len(out) > len(text) * (1 - MIN_SAVING) else Compressed(out, summary)
+
+
+@dataclass(frozen=True)
+class Crushed:
+    """One array or JSONL stream with its telling items kept."""
+
+    records: list[Record]
+    pieces: list[int | str]  # kept record indices and markers, in order (see `fold`)
+    text: str  # the pieces put together the way the input put its items together
+    dropped: int  # items the markers stand for
+
+
+def _crush(items: list[Item], layout: Layout, source: str, p: Mapping[str, Any], context: Context) -> Crushed:
     records = [Record(raw, start, flatten(value), _filled(value)) for raw, start, value in items]
-    kept = choose(records, text, context, p["max_items"], p["keep_first"], p["keep_last"])
+    kept = choose(records, source, context, p["max_items"], p["keep_first"], p["keep_last"])
     first = first_kept(records, kept)
     pieces = fold(records, kept, lambda start, stop: _marker(records, start, stop, first, context))
-    dropped = len(records) - sum(isinstance(piece, int) for piece in pieces)
-    out = layout.before + layout.sep.join(_piece(records, piece) for piece in pieces) + layout.after
-    if p["tabular"]:
-        table = _tabular(records, pieces)
-        out = table if table is not None and len(table) < len(out) else out
-    if len(out) > len(text) * (1 - MIN_SAVING):
-        return None
-    return Compressed(out, f"{dropped} of {len(records)} items")
+    text = layout.before + layout.sep.join(_piece(records, piece) for piece in pieces) + layout.after
+    return Crushed(records, pieces, text, len(records) - sum(isinstance(piece, int) for piece in pieces))
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
@@ -110,29 +173,56 @@ def _parse(text: str, kind: str) -> tuple[list[Item], Layout] | None:
     return None
 
 
-def _parse_array(text: str) -> tuple[list[Item], Layout] | None:
-    pos = _WS.match(text).end()
-    if not text.startswith("[", pos):
+def _parse_array(text: str, start: int = 0, stop: int | None = None) -> tuple[list[Item], Layout] | None:
+    """The items of the array that `text[start:stop]` holds (whitespace around it allowed); offsets are `text`'s."""
+    stop = len(text) if stop is None else stop
+    pos = _WS.match(text, start, stop).end()
+    if not text.startswith("[", pos, stop):
         return None
-    pos = _WS.match(text, pos + 1).end()
-    if text.startswith("]", pos):
+    pos = _WS.match(text, pos + 1, stop).end()
+    if text.startswith("]", pos, stop):
         return None  # an empty array: nothing to crush
-    before, sep, items, scan = text[:pos], ", ", [], _DECODER.scan_once
+    before, sep, items, scan = text[start:pos], ", ", [], _DECODER.scan_once
     while True:
         try:
             value, end = scan(text, pos)
         except StopIteration:
             return None
         items.append((text[pos:end], pos, value))
-        after = _NEXT.match(text, end)
+        after = _NEXT.match(text, end, stop)
         if after is None:
             return None
         if after[1] == "]":
-            return (items, Layout(before, sep, text[end:])) if after.end() == len(text) else None
+            return (items, Layout(before, sep, text[end:stop])) if after.end() == stop else None
         sep, pos = text[end : after.end()] if len(items) == 1 else sep, after.end()
 
 
 _NEXT = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")  # what may follow an item: "," or the end of the array
+
+
+def _array_spans(text: str, max_depth: int) -> list[tuple[int, int]] | None:
+    """Where each array of the JSON text starts and stops (offsets of its "[" and past its "]"), by start, for the
+    arrays inside at most `max_depth` other containers; None when brackets or quotes do not pair up. Brackets in
+    strings are skipped: a string is a quote, then anything but quotes and backslashes or escapes, then a quote."""
+    spans, opened, pos = [], [], 0
+    while True:
+        pos = _PLAIN.match(text, pos).end()
+        if pos == len(text):
+            return sorted(spans) if not opened else None
+        char = text[pos]
+        if char in "[{":
+            opened.append(pos)
+        elif char == '"' or not opened or text[opened[-1]] != _OPENING[char]:
+            return None  # a string that never ends, or a bracket that closes nothing or something else
+        else:
+            start = opened.pop()
+            if char == "]" and len(opened) <= max_depth:
+                spans.append((start, pos + 1))
+        pos += 1
+
+
+_PLAIN = re.compile(r'(?:[^"\[\]{}]+|"[^"\\]*(?:\\.[^"\\]*)*")*', re.DOTALL)  # up to the next bracket
+_OPENING = {"]": "[", "}": "{"}
 
 
 def _parse_lines(text: str) -> tuple[list[Item], Layout] | None:
@@ -246,10 +336,11 @@ def signals(records: Sequence[Record], source: str, context: Context, max_items:
     for index, record in enumerate(records):
         for path, value in record.fields:
             columns[path].append((index, value))
-    for cells in columns.values():
+    for path, cells in columns.items():
         if len(cells) >= 5:  # fewer values show no pattern to stand out from
             numbers = _numbers(cells)
             _add(scores, _outliers(numbers) + _negatives(numbers) + _rare_labels(cells), limit)
+            _add(scores, _links(path, cells, len(records), limit), len(records))
     for finding in _presence(records):
         _add(scores, finding, limit)
     _add(scores, _errors(columns, len(records)), len(records))
@@ -312,6 +403,40 @@ def _rare_labels(cells: Cells) -> Finding:
             finding.append((STRONG + (1 - counts[value] / mode) / (1 + seen[value]), index))
             seen[value] += 1
     return finding
+
+
+LINKED = 2.0  # the score of a linked record: below any match of the tool call's input (2..3.5)
+
+
+def _links(path: str, cells: Cells, count: int, groups: int) -> Finding:
+    """Records sharing a value of an identifier-like field (90% of its values distinct), two or three of them: the
+    same customer's orders, the same request's events. The first `groups` groups; an earlier group scores a little
+    more than a later one, so that when max_items cuts, it cuts between groups."""
+    holders: defaultdict[Scalar, list[int]] = defaultdict(list)
+    for index, value in cells:
+        holders[value].append(index)
+    if len(holders) * 10 < len(cells) * 9:
+        return []
+    named = _ID_KEY.search(path) is not None
+    shared = (sorted(set(group)) for value, group in holders.items() if len(group) > 1 and _identity(value, named))
+    linked = [group for group in shared if 2 <= len(group) <= 3][:groups]  # set(): one record may hold it twice
+    return [(LINKED - group[0] / (2 * count), index) for group in linked for index in group]
+
+
+def _identity(value: Scalar, named: bool) -> bool:
+    """Whether a value can identify something. Strings up to 64 characters can, but not free text, times or decimals
+    (two events in the same second, or two prices alike, are not linked); whole numbers only in a field named as an
+    identifier (`id`, `user_id`, `customerId`), as most whole numbers are measures (line numbers, counts, sizes)."""
+    if type(value) is str:
+        return 0 < len(value) <= 64 and not _NOT_AN_ID.search(value)
+    if type(value) is Num:
+        return named and _WHOLE.fullmatch(value.text) is not None
+    return named and type(value) is int
+
+
+_NOT_AN_ID = re.compile(r"\s|\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d|^[+-]?\d*\.\d+$")
+_ID_KEY = re.compile(r"(?:^|[^A-Za-z])(?:[Ii][Dd]|uu?id|UU?ID|guid|GUID)$|[a-z0-9](?:Id|ID|Uuid|UUID|Guid|GUID)$")
+_WHOLE = re.compile(r"[+-]?\d+")
 
 
 def _presence(records: Sequence[Record]) -> list[Finding]:

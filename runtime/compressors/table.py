@@ -4,8 +4,9 @@ Query results and exports come back as tables of hundreds of rows; the agent nee
 the shape, the odd rows and the rows it asked about. Rows are chosen exactly as the crusher chooses JSON items
 (`json_array.choose`, with `max_rows` for `max_items`): the first and last shares of `max_rows`, then numeric
 outliers, negatives in a non-negative column, rare values of a column with few distinct values, cells left empty
-in a column the other rows fill, error-ish values, rows with a different number of cells than the header, and rows
-naming a rare term of the user's query.
+in a column the other rows fill, error-ish values, rows with a different number of cells than the header, rows
+naming a rare term of the user's query, and, to fill `max_rows`, rows linked by a shared identifier (two or three
+rows with the same value in a column whose values are 90% distinct: the same customer's orders).
 
 Rows are written as their original lines, byte for byte: the delimiter is sniffed (comma, tab, semicolon or pipe:
 the one that splits the first lines into the most columns, consistently), the csv module reads the cells for the

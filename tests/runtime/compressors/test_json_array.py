@@ -3,13 +3,15 @@
 Every output is checked against its input the same way (`check`): it parses (as a JSON array, JSONL or the
 documented table), every kept item is the input's item exactly as written (in the table: every cell is the item's
 value token as written and the row parses back to the item), kept items stay in input order, and the markers
-account for every dropped item.
+account for every dropped item. An object wrapping arrays is checked by `check_wrapped`: it still parses, every byte
+outside the crushed arrays is as it was, and each crushed array passes `check`.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -100,6 +102,37 @@ def check_table(originals: list[str], out: str) -> Kept:
         kept[position], position = line, position + 1
     assert position == len(originals)
     return Kept(kept, omitted)
+
+
+def split_at(text: str, *keys: str) -> list[str]:
+    """The text of an object cut around the array value of each key (in order): [literal, array, literal, ...]."""
+    parts, pos = [], 0
+    for key in keys:
+        start = pos
+        while not text.startswith("[", start):
+            start = WS.match(text, text.index(f'"{key}":', start) + len(key) + 3).end()
+        _, stop = DECODER.raw_decode(text, start)
+        parts += [text[pos:start], text[start:stop]]
+        pos = stop
+    return [*parts, text[pos:]]
+
+
+def check_wrapped(parts: list[str], out: str) -> list[Kept | None]:
+    """For an object cut by `split_at` (or drawn by `wrapped`): the output parses, every literal part is there
+    byte for byte, and each array is either as it was (None) or crushed by the rules `check` checks."""
+    assert json.loads(out) is not None
+    found: list[Kept | None] = []
+    pos = 0
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            assert out.startswith(part, pos)
+            pos += len(part)
+            continue
+        _, end = DECODER.raw_decode(out, pos)
+        found.append(None if out[pos:end] == part else check(part, out[pos:end]))
+        pos = end
+    assert pos == len(out)
+    return found
 
 
 def orders(count: int = 300) -> list[dict[str, object]]:
@@ -195,6 +228,144 @@ def test_the_marker_summarizes_the_dropped_items() -> None:
         "[headroom: 293 of 300 items (indices 5-297: order_id ORD-700005..ORD-700297; customer CUST-10523..CUST-99885;"
         " status paid 177, delivered 58, shipped 58; amount 9.67..399.32; currency EUR 293;"
     ) in result.text
+
+
+# --- linked records -----------------------------------------------------------------------------------------------
+
+
+def test_the_orders_of_a_customer_seen_twice_are_kept_without_a_query() -> None:
+    rows = orders(500)
+    text = json.dumps(rows)
+    plain = run(text)
+    assert plain is not None and not {123, 400} & set(check(text, plain.text).items)
+    rows[400]["customer"] = rows[123]["customer"]
+    text = json.dumps(rows)
+    for tabular in (True, False):
+        result = run(text, tabular=tabular)
+        assert result is not None
+        assert {123, 400} <= set(check(text, result.text).items)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "linked"),
+    [
+        ("user_id", lambda k: 1000 + k, True),  # a whole number in a field named as an identifier
+        ("userId", lambda k: 1000 + k, True),
+        ("session", lambda k: f"sess-{k:04x}", True),
+        ("line", lambda k: 1000 + k, False),  # a whole number elsewhere is a measure: line numbers, counts, sizes
+        ("price", lambda k: f"{k}.50", False),  # a decimal
+        ("seen_at", lambda k: f"2026-11-03T10:{k // 60:02d}:{k % 60:02d}Z", False),  # a time
+        ("title", lambda k: f"Fix build {k}", False),  # free text
+    ],
+)
+def test_what_links_records(field: str, value: Callable[[int], object], linked: bool) -> None:
+    rows = [{"n": k, field: value(k), "pad": "x" * 40} for k in range(200)]
+    rows[60][field] = rows[140][field]
+    text = json.dumps(rows)
+    result = run(text)
+    assert result is not None
+    assert ({60, 140} <= set(check(text, result.text).items)) is linked
+
+
+def test_a_value_four_records_share_links_nothing() -> None:
+    rows = orders(500)
+    for index in (100, 200, 300, 400):
+        rows[index]["customer"] = "CUST-55555"
+    text = json.dumps(rows)
+    result = run(text)
+    assert result is not None and not {100, 200, 300, 400} & set(check(text, result.text).items)
+
+
+def test_linked_groups_are_capped_earliest_first() -> None:
+    rows = orders(300)
+    for first in (20, 40, 60, 80, 100):
+        rows[first + 10]["customer"] = rows[first]["customer"]
+    text = json.dumps(rows)
+    result = run(text, max_items=9, keep_first=0.0, keep_last=0.0)  # at most max(3, 9 // 3) groups
+    assert result is not None
+    assert sorted(check(text, result.text).items) == [20, 30, 40, 50, 60, 70]
+
+
+# --- arrays inside an object --------------------------------------------------------------------------------------
+
+
+def issues(count: int) -> list[dict[str, object]]:
+    return [
+        {
+            "number": 4000 + k,
+            "title": f"Request handler is slow ({k})",
+            "state": "open",
+            "labels": [{"name": ["bug", "docs", "enhancement"][k % 3]}],
+            "body": "The handler takes too long when the cache is cold. " * 3,
+        }
+        for k in range(count)
+    ]
+
+
+def test_a_github_search_keeps_its_wrapper_byte_for_byte() -> None:
+    items = issues(60)
+    items[37]["labels"] = [{"name": "bug"}, {"name": "P0"}]
+    items[37]["title"] = "Checkout fails with HTTP 500"
+    note = 'a [bracket], a {brace}, a \\"quote\\" and "items": [1, 2, 3, 4, 5, 6] in a string'
+    text = json.dumps({"total_count": 120, "incomplete_results": False, "note": note, "items": items, "page": 1})
+    result = run(text, kind="json", query="Which issue must be fixed first?")
+    assert result is not None and len(result.text) < len(text) / 3
+    (kept,) = check_wrapped(split_at(text, "items"), result.text)
+    assert kept is not None and 37 in kept.items and kept.omitted == int(result.summary.split()[0])
+    assert json.loads(result.text)["note"] == note
+
+
+def test_a_pretty_printed_kubectl_list_keeps_its_layout() -> None:
+    pods = [
+        {"metadata": {"name": f"api-{k}", "namespace": "prod"}, "status": {"phase": "Running", "restarts": 0}}
+        for k in range(40)
+    ]
+    pods[23]["status"] = {"phase": "CrashLoopBackOff", "restarts": 17}
+    text = json.dumps(
+        {"apiVersion": "v1", "items": pods, "kind": "List", "metadata": {"resourceVersion": ""}}, indent=4
+    )
+    result = run(text, kind="json")
+    assert result is not None
+    (kept,) = check_wrapped(split_at(text, "items"), result.text)
+    assert kept is not None and 23 in kept.items
+    assert '\n        "[headroom: ' in result.text and result.text.endswith("\n    }\n}")
+
+
+def test_elasticsearch_hits_two_levels_deep_are_crushed() -> None:
+    hits = [
+        {"_id": f"doc-{k}", "_score": 1.0, "_source": {"service": "api", "msg": f"GET /items/{k} 200"}}
+        for k in range(80)
+    ]
+    hits[51]["_source"]["msg"] = "GET /items/51 500 upstream timeout"
+    body = {"took": 5, "timed_out": False, "hits": {"total": {"value": 80}, "max_score": 1.0, "hits": hits}}
+    text = json.dumps(body)
+    result = run(text, kind="json", query="why did the upstream timeout happen?")
+    assert result is not None
+    (kept,) = check_wrapped(split_at(text, "hits"), result.text)
+    assert kept is not None and 51 in kept.items
+
+
+def test_every_long_array_of_a_page_is_crushed_in_place() -> None:
+    text = json.dumps({"data": orders(50), "included": issues(30), "tags": ["a", "b"], "next": "/orders?page=2"})
+    result = run(text, kind="json")
+    assert result is not None and result.summary.endswith(" in 2 arrays")
+    kept = check_wrapped(split_at(text, "data", "included", "tags"), result.text)
+    assert kept[0] is not None and kept[1] is not None and kept[2] is None
+    assert result.summary == f"{kept[0].omitted + kept[1].omitted} of 80 items in 2 arrays"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({"a": {"b": {"c": {"d": orders(50)}}}}),  # four containers deep
+        json.dumps({"total_count": 3, "items": orders(3)}),  # fewer than min_items
+        json.dumps({"name": "api", "labels": {"app": "api"}, "note": "[" * 500}),  # no array at all
+        '{"items": ' + json.dumps(orders(50)) + ', "note": "never closed}',  # not JSON
+        '{"items": ' + json.dumps(orders(50)) + "]}",  # a bracket that closes nothing
+    ],
+)
+def test_an_object_without_a_long_array_gives_none(text: str) -> None:
+    assert run(text, kind="json") is None
 
 
 # --- the shape of the output --------------------------------------------------------------------------------------
@@ -307,9 +478,9 @@ def token(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def arrays(draw: st.DrawFn) -> str:
-    """JSON text of an array (or JSONL) of flat objects, numbers written in many ways, spacing varied: each key's
-    values come from a small pool, so values repeat as they do in real lists."""
+def arrays(draw: st.DrawFn, jsonl: bool | None = None) -> str:
+    """JSON text of an array or JSONL (`jsonl` says which; None: either) of flat objects, numbers written in many
+    ways, spacing varied: each key's values come from a small pool, so values repeat as they do in real lists."""
     keys = draw(st.lists(KEY, min_size=1, max_size=5, unique=True))
     pools = [draw(st.lists(token(), min_size=1, max_size=6)) for _ in keys]
     count, width = draw(st.integers(0, 80)), len(keys)
@@ -320,7 +491,7 @@ def arrays(draw: st.DrawFn) -> str:
         present = [k for k in range(len(keys)) if same_keys or (row + k) % (1 + pick[k]) != 1]
         pairs = [f"{json.dumps(keys[k])}: {pools[k][pick[k] % len(pools[k])]}" for k in present]
         items.append("{" + ", ".join(pairs) + "}")
-    if draw(st.booleans()):
+    if draw(st.booleans()) if jsonl is None else jsonl:
         return "\n".join(items) + draw(st.sampled_from(["", "\n"]))
     sep = draw(st.sampled_from([",", ", ", ",\n  "]))
     return "[" + draw(st.sampled_from(["", "\n  "])) + sep.join(items) + draw(st.sampled_from(["", "\n"])) + "]"
@@ -349,3 +520,61 @@ def test_any_array_keeps_the_structure_rules(
     assert len(result.text) <= len(text)
     kept = check(text, result.text)
     assert kept.omitted > 0 or not result.text.startswith(("[", "{"))
+
+
+@st.composite
+def wrapped(draw: st.DrawFn, level: int = 1) -> list[tuple[str, bool]]:
+    """An object as segments of its text, each with whether it is an array the crusher may crush (at most three
+    containers deep; deeper ones must stay as they are); `level` is how many containers its members are in.
+    Keys and strings hold brackets, quotes and escapes."""
+    segments = [("{" + draw(st.sampled_from(["", "\n  "])), False)]
+    for index in range(draw(st.integers(1, 4))):
+        colon = draw(st.sampled_from([":", ": "]))
+        segments.append(
+            ((draw(st.sampled_from([",", ", ", ",\n  "])) if index else "") + json.dumps(draw(WORD)) + colon, False)
+        )
+        shape = draw(st.sampled_from(["array", "object", "token", "word"]))
+        if shape == "array":
+            segments.append((draw(arrays(jsonl=False)), level <= 3))
+        elif shape == "object" and level < 5:
+            segments += draw(wrapped(level + 1))
+        else:
+            segments.append((draw(token()) if shape == "token" else json.dumps(draw(WORD)), False))
+    return [*segments, (draw(st.sampled_from(["", "\n"])) + "}", False)]
+
+
+WORD = st.text(st.sampled_from([*'ab[]{}",:\\ é']), max_size=8)
+
+
+def parts_of(segments: list[tuple[str, bool]]) -> list[str]:
+    """The segments as `split_at` gives them: literal text and arrays, alternating."""
+    parts = [""]
+    for text, array in segments:
+        if array:
+            parts += [text, ""]
+        else:
+            parts[-1] += text
+    return parts
+
+
+@settings(max_examples=80)
+@given(
+    segments=wrapped(),
+    max_items=st.integers(1, 20),
+    min_items=st.integers(0, 8),
+    query=st.sampled_from(["", "what about abc and 019?", "é 😀 failed"]),
+)
+def test_any_object_keeps_its_bytes_around_crushed_arrays(
+    segments: list[tuple[str, bool]], max_items: int, min_items: int, query: str
+) -> None:
+    text = "".join(part for part, _ in segments)
+    params = {"max_items": max_items, "min_items": min_items}
+    result = run(text, query=query, kind="json", **params)
+    assert result == run(text, query=query, kind="json", **params)
+    if result is None:
+        return
+    assert len(result.text) < len(text)
+    crushed = [kept for kept in check_wrapped(parts_of(segments), result.text) if kept is not None]
+    dropped = sum(kept.omitted for kept in crushed)
+    total = sum(kept.omitted + len(kept.items) for kept in crushed)
+    assert result.summary == f"{dropped} of {total} items" + (f" in {len(crushed)} arrays" if len(crushed) > 1 else "")

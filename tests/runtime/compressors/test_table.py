@@ -99,6 +99,27 @@ def test_anomalies_and_the_rows_the_query_names_are_kept_as_their_lines() -> Non
     assert "2026-11-01T09:40:40.123Z,ORD-700040,CUST-" in result.text  # the timestamp whole, colons and all
 
 
+def test_rows_of_a_customer_seen_twice_are_kept_without_a_query() -> None:
+    rows = orders(500)
+    text = write(rows)
+    plain = run(text)
+    assert plain is not None and not {122, 399} & set(check(text, plain.text, ","))
+    rows[400][2] = rows[123][2]
+    text = write(rows)
+    result = run(text)
+    assert result is not None and {122, 399} <= set(check(text, result.text, ","))
+
+
+def test_a_whole_number_links_rows_only_in_a_column_named_as_an_identifier() -> None:
+    for name, linked in (("user_id", True), ("bytes", False)):
+        rows = [["n", name, "note"], *([str(k), str(5000 + k), "ok " * 10] for k in range(300))]
+        rows[71][1] = rows[230][1]
+        text = write(rows)
+        result = run(text)
+        assert result is not None
+        assert ({70, 229} <= set(check(text, result.text, ","))) is linked
+
+
 def test_a_row_with_quoted_delimiters_and_line_breaks_is_kept_whole() -> None:
     rows = orders(120)
     rows[70][6] = 'error: "disk full", retrying\nsecond line; third: done'
