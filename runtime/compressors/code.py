@@ -31,8 +31,8 @@ from typing import Any
 
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from headroom.runtime.compressors import Compressed, Context, omission_marker
-from headroom.runtime.compressors.folding import count, fold, rare_term_rows, result
+from headroom.runtime.compressors import Compressed, Context
+from headroom.runtime.compressors.lines import fold, line_count, split, term_lines
 
 # language → (module, function giving the grammar)
 _GRAMMARS = {
@@ -133,9 +133,9 @@ def _parse(language: str, source: bytes) -> Node:
 
 
 def compress(text: str, params: Mapping[str, Any], context: Context) -> Compressed | None:
-    lines = text.split("\n")
-    code = _without_gutter(lines)
-    source_text = "\n".join(code)
+    lines = split(text)
+    code = _without_gutter(lines.clean)
+    source_text = "\n".join(code) + lines.newline
     language = _language(context.kind, source_text)
     if language is None:
         return None
@@ -148,8 +148,8 @@ def compress(text: str, params: Mapping[str, Any], context: Context) -> Compress
     definitions = sorted(node.start_byte for node in _captured(grammar.definitions, root))
     outline = _Outline(code, params, _names(terms), definitions)
     outline.container(root)
-    keep = outline.keep(rare_term_rows(text, terms))
-    return result(text, fold(lines, keep, lambda start, end: _marker(code, start, end, grammar.comment, context)))
+    keep = outline.keep(frozenset(term_lines(lines, terms)))
+    return fold(lines, keep, line_count, context, lambda start, end: _lead(code, start, end, grammar.comment))
 
 
 def _without_gutter(lines: list[str]) -> list[str]:
@@ -193,10 +193,10 @@ def _names(terms: frozenset[str]) -> frozenset[str]:
     return terms | frozenset(part for term in terms for part in _TERM_PARTS.split(term) if part)
 
 
-def _marker(lines: list[str], start: int, end: int, comment: str, context: Context) -> str:
+def _lead(lines: list[str], start: int, end: int, comment: str) -> str:
+    """A marker in code is a comment at the folded lines' least indentation."""
     indents = [line[: len(line) - len(line.lstrip())] for line in lines[start:end] if line.strip()]
-    indent = min(indents, key=len, default="")
-    return f"{indent}{comment} {omission_marker(count(end - start, 'line'), context)}"
+    return f"{min(indents, key=len, default='')}{comment} "
 
 
 def _last_row(node: Node) -> int:

@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from headroom.runtime.compressors import Compressed, Context, omission_marker
-from headroom.runtime.compressors.folding import count, fold, rare_term_rows, result
+from headroom.runtime.compressors import Compressed, Context
+from headroom.runtime.compressors.lines import fold, plural, split, term_lines
 
 _HUNK = re.compile(r"@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _COMBINED_HUNK = re.compile(r"(@@@+) -")  # a merge's combined diff: one column per parent
@@ -30,25 +30,25 @@ _FAR = 1 << 30
 
 
 def compress(text: str, params: Mapping[str, Any], context: Context) -> Compressed | None:
-    lines = text.split("\n")
-    kinds = _classify(lines)
-    wanted = rare_term_rows(text, context.terms())
+    lines = split(text)
+    kinds = _classify(lines.clean)
+    wanted = frozenset(term_lines(lines, context.terms()))
     if _CHANGED in kinds:
         keep = _keep_near_changes(kinds, int(params["context"]), wanted)
-        return result(text, fold(lines, keep, lambda start, end: _unchanged_marker(start, end, context)))
-    keep = _keep_first_commits(lines, wanted)
+        return fold(lines, keep, _unchanged, context)
+    keep = _keep_first_commits(lines.clean, wanted)
     if keep is None:
         return None
-    return result(text, fold(lines, keep, lambda start, end: _commits_marker(lines[start:end], context)))
+    return fold(lines, keep, lambda start, end: _commits(lines.clean[start:end]), context)
 
 
-def _unchanged_marker(start: int, end: int, context: Context) -> str:
-    return omission_marker(count(end - start, "unchanged line"), context)
+def _unchanged(start: int, end: int) -> str:
+    return plural(end - start, "unchanged line")
 
 
-def _commits_marker(lines: list[str], context: Context) -> str:
+def _commits(lines: list[str]) -> str:
     commits = sum(1 for line in lines if _COMMIT.match(line))
-    return omission_marker(f"{count(commits, 'commit')} ({count(len(lines), 'line')})", context)
+    return f"{plural(commits, 'commit')} ({plural(len(lines), 'line')})"
 
 
 def _classify(lines: list[str]) -> list[str]:

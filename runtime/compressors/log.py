@@ -8,6 +8,9 @@ its time span, so the agent knows what it is not seeing and can retrieve it by t
 Kept whole: lines of the levels asked for (errors and fatals always, never dropped to meet `max_lines`), stack
 traces (Python, Java/JS/.NET, Go, Rust) from their header through the exception line, lines naming a rare query
 term (a request id), the first and last lines, and `context` lines around what was kept for its own sake.
+Repeats say nothing new, so they are capped per template: warnings keep their first three and last line, an error
+repeated more than ten times (a crash loop) its first five and last two. Fatal lines, query matches and traces are
+never capped, and the marker standing for the rest says how many lines were like the ones shown.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ _LEVELS = {
 }
 _NUMERIC_LEVELS = {"60": "fatal", "50": "error", "40": "warning", "30": "info", "20": "debug", "10": "debug"}  # pino
 _SEVERE = ("fatal", "error")
+_SEVERITY = {"fatal": 0, "error": 1, "warning": 2}  # the order of templates in a marker
 
 _JSON_LEVEL = re.compile(r'"(?:level|lvl|severity|loglevel|log\.level|levelname)"\s*:\s*"?(\w+)', re.IGNORECASE)
 _LEVEL_WORD = "fatal|panic|critical|crit|emerg|alert|error|err|warning|warn|notice|info|debug|trace"
@@ -366,32 +370,59 @@ def _levels(lines: list[str], shapes: list[str]) -> list[str]:
     return levels
 
 
+# Repeats are capped per template, as (first lines kept, last lines kept, most lines kept whole): 110 slow-query
+# warnings or a crash loop of 5,000 identical errors say no more than their first and last few, and the marker
+# standing for the others says how many were like them. Fatal lines are never capped.
+_WARNING_CAP = (3, 1, 4)
+_ERROR_CAP = (5, 2, 10)
+
+
 def _select(lines: Lines, scan: _Scan, params: Mapping[str, Any], context: Context) -> list[bool]:
-    """Which lines to keep: errors, fatals and traces always; then, while fewer than `max_lines` are kept, query
-    matches and the first and last lines, the other levels asked for, one exemplar per template, and context
-    (around errors first, nearest lines first)."""
+    """Which lines to keep: errors, fatals and traces always (but repeated errors capped); then, while fewer than
+    `max_lines` are kept, query matches and the first and last lines, the other levels asked for (repeated warnings
+    capped), one exemplar per template, and context (around errors first, nearest lines first)."""
     total, budget, wanted = len(lines.raw), params["max_lines"], set(params["keep"])
-    chosen = {i for i, level in enumerate(scan.levels) if level in _SEVERE and level in wanted}
+    matches = term_lines(lines, context.terms())
+    capped = _capped(scan, matches)
+    chosen = {i for i, level in enumerate(scan.levels) if level in _SEVERE and level in wanted} - capped
     if "traceback" in wanted:
         chosen.update(i for start, end in scan.traces for i in range(start, end))
     severe = sorted(chosen)
-    _take(chosen, _anchors(lines, scan, wanted, context), budget)
+    _take(chosen, _anchors(total, scan, wanted, matches, capped), budget)
     anchors = sorted(chosen)
     _take(chosen, [first for _, first in sorted(zip(scan.sizes, scan.firsts, strict=True))], budget)
     for group in (severe, anchors):  # context around errors first
-        around = widen(group, params["context"], total) - chosen
+        around = widen(group, params["context"], total) - chosen - capped
         _take(chosen, sorted(around, key=lambda i: (_distance(group, i), i)), budget)
     return [i in chosen for i in range(total)]
 
 
-def _anchors(lines: Lines, scan: _Scan, wanted: set[str], context: Context) -> list[int]:
+def _capped(scan: _Scan, matches: Mapping[int, int]) -> set[int]:
+    """The warning and error lines folded as repeats of their template: never a fatal line, a query match, or a
+    line of a stack trace or the line just before one (the message that logged it)."""
+    capped = _repeats(scan, "warning", _WARNING_CAP) | _repeats(scan, "error", _ERROR_CAP)
+    protected = {i for start, end in scan.traces for i in range(max(0, start - 1), end)}
+    return {i for i in capped if i not in matches and i not in protected}
+
+
+def _repeats(scan: _Scan, level: str, cap: tuple[int, int, int]) -> set[int]:
+    """The lines of `level` past the first and last ones kept of their template, in templates with too many."""
+    first, last, most = cap
+    per_template: dict[int, list[int]] = {}
+    for i, line_level in enumerate(scan.levels):
+        if line_level == level:
+            per_template.setdefault(scan.clusters[i], []).append(i)
+    return {i for group in per_template.values() if len(group) > most for i in group[first : len(group) - last]}
+
+
+def _anchors(total: int, scan: _Scan, wanted: set[str], matches: Mapping[int, int], capped: set[int]) -> list[int]:
     """Lines kept for their own sake after errors, best first: query matches (rarest term first) with the first and
     last lines, then lines of the other wanted levels (first occurrences of each template before repeats)."""
-    ranks: list[tuple[int, int, int]] = [(1, 0, 0), (1, 0, len(lines.raw) - 1)]
-    ranks += [(1, rarity, i) for i, rarity in term_lines(lines, context.terms()).items()]
+    ranks: list[tuple[int, int, int]] = [(1, 0, 0), (1, 0, total - 1)]
+    ranks += [(1, rarity, i) for i, rarity in matches.items()]
     seen: dict[int, int] = {}
     for i, level in enumerate(scan.levels):
-        if level in wanted and level not in _SEVERE:
+        if level in wanted and level not in _SEVERE and i not in capped:
             occurrence = seen[scan.clusters[i]] = seen.get(scan.clusters[i], -1) + 1
             ranks.append((2, occurrence, i))
     return [i for *_, i in sorted(ranks)]
@@ -413,10 +444,25 @@ def _distance(anchors: list[int], index: int) -> int:
 # --- output -------------------------------------------------------------------------------------------------------
 
 
-def _describe(lines: Lines, scan: _Scan, start: int, end: int) -> str:
-    counts = ranked(scan.clusters[start:end])
-    shown = listing(counts, 3 if end - start >= 50 else 2, partial(_template_count, scan.templates), "template")
-    return f"{plural(end - start, 'line')}{_time_span(lines.clean[start:end])} ({shown})"
+def _describe(lines: Lines, scan: _Scan, shown: set[int], start: int, end: int) -> str:
+    """For a run of one template `4,993 more lines like `<template>` (09:00:05-09:10:00)` ("more" when lines of it
+    are shown); else the count and time span of the lines, then their templates, the most severe and most frequent
+    first."""
+    counts = sorted(ranked(scan.clusters[start:end]), key=lambda item: _severity(scan, item[0]))
+    span = _time_span(lines.clean[start:end])
+    if len(counts) == 1:
+        cluster = counts[0][0]
+        noun = "more line" if cluster in shown else "line"
+        like = f"{plural(end - start, noun)} like `{scan.templates.show(cluster)}`"
+        return f"{like} ({span})" if span else like
+    listed = listing(counts, 3 if end - start >= 50 else 2, partial(_template_count, scan.templates), "template")
+    return f"{plural(end - start, 'line')}{' ' + span if span else ''} ({listed})"
+
+
+def _severity(scan: _Scan, cluster: int) -> int:
+    """Fatal templates first in a marker, then errors, then warnings, then the rest."""
+    level = scan.levels[scan.firsts[cluster]]
+    return _SEVERITY.get(level, len(_SEVERITY))
 
 
 def _template_count(templates: _Clusters, cluster: int, count: int) -> str:
@@ -424,7 +470,7 @@ def _template_count(templates: _Clusters, cluster: int, count: int) -> str:
 
 
 def _time_span(run: list[str]) -> str:
-    """` 09:00:00\u201309:12:04`: the first and last timestamps of the run, without their date when they share it."""
+    """`09:00:00\u201309:12:04`: the first and last timestamps of the run, without their date when they share it."""
     first = next((match.group() for line in run if (match := _TIMESTAMP.search(line))), None)
     if first is None:
         return ""
@@ -432,7 +478,7 @@ def _time_span(run: list[str]) -> str:
     first_clock, last_clock = _CLOCK.search(first), _CLOCK.search(last)
     if first_clock and last_clock and first[: first_clock.start()] == last[: last_clock.start()]:
         first, last = first[first_clock.start() :], last[last_clock.start() :]
-    return f" {first}" if first == last else f" {first}\u2013{last}"
+    return first if first == last else f"{first}\u2013{last}"
 
 
 def compress(text: str, params: Mapping[str, Any], context: Context) -> Compressed | None:
@@ -440,4 +486,6 @@ def compress(text: str, params: Mapping[str, Any], context: Context) -> Compress
     if len(lines.raw) < MIN_LINES:
         return None
     scan = _scan(lines)
-    return fold(lines, _select(lines, scan, params, context), partial(_describe, lines, scan), context)
+    keep = _select(lines, scan, params, context)
+    shown = {cluster for cluster, kept in zip(scan.clusters, keep, strict=True) if kept}
+    return fold(lines, keep, partial(_describe, lines, scan, shown), context)

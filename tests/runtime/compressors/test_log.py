@@ -44,9 +44,34 @@ def replay(text: str, result: Compressed) -> list[str]:
     assert markers, "nothing was folded"
     for marker in markers:
         total = number(marker.split(" ", 1)[0])
+        if re.match(r"[\d,]+ (?:more )?lines? like `", marker):  # a run of one template
+            continue
         listed = [number(a or b) for a, b in re.findall(r"([\d,]+)\u00d7 `|([\d,]+) in [\d,]+ other", marker)]
         assert sum(listed) == total, marker
     return markers
+
+
+def kept_rows(text: str, output: str) -> set[int]:
+    """The rows of `text` that `output` shows as they are."""
+    rows, row = set(), 0
+    for line in output.split("\n"):
+        marker = MARKER.fullmatch(line)
+        if marker:
+            row += number(marker.group(1).split(" ", 1)[0])
+        else:
+            rows.add(row)
+            row += 1
+    return rows
+
+
+def error_templates(text: str) -> dict[int, list[int]]:
+    """The rows of ERROR lines, per template."""
+    scan = log_compressor._scan(split(text))
+    templates: dict[int, list[int]] = {}
+    for row, line in enumerate(text.split("\n")):
+        if " ERROR " in line:
+            templates.setdefault(scan.clusters[row], []).append(row)
+    return templates
 
 
 def number(text: str) -> int:
@@ -271,8 +296,9 @@ def test_small_input_is_left_alone():
 
 
 def test_nothing_to_fold_gives_none():
-    text = "\n".join(f"2026-03-04 10:00:{k:02d} ERROR worker {k} crashed: out of memory" for k in range(40))
-    assert run(text) is None
+    causes = ["out of memory", "disk full on /var/lib/app", "lost its lease to the scheduler", "exited with code 137"]
+    text = "\n".join(f"2026-03-04 10:00:{k:02d} ERROR worker {k} failed: {causes[k % 4]}" for k in range(40))
+    assert run(text) is None  # every line an error, no template repeated more than 10 times
 
 
 def test_markers_name_templates_counts_and_time_range():
@@ -303,6 +329,14 @@ def test_a_request_id_from_the_query_keeps_all_its_lines():
     assert len([line for line in source if req in line]) == 3
 
 
+def test_a_query_term_finds_its_line_after_text_that_lowercases_longer():
+    # "İ".lower() is two characters: rows must be counted by newlines in the lowered text, not by the line lengths
+    lines = [f"2026-03-04 10:00:{k % 60:02d} INFO order shipped to İSTANBUL, req-{k * 7919:08x}" for k in range(300)]
+    result = kept(run("\n".join(lines), query=f"what happened to req-{150 * 7919:08x}?"))
+    assert lines[150] in result
+    assert lines[156] not in result
+
+
 def test_a_term_on_every_line_keeps_nothing_extra():
     text, _ = python_logging()
     assert len(run(text, query="what did app.worker do").text) == len(run(text).text)
@@ -315,12 +349,25 @@ def test_context_lines_surround_an_error():
     assert "\n".join(source[298:310]) in result  # 2 before the error line, the trace, 2 after
 
 
+WARNINGS = [  # five templates, each of its own length
+    "retrying upload {}",
+    "step {} is slow",
+    "queue depth {} is above its limit",
+    "certificate {} expires in under a week",
+    "replica {} lags the primary by more than a minute",
+]
+
+
 def test_levels_not_asked_for_are_folded():
-    text, _ = python_logging()
-    with_warnings = [line for line in kept(run(text)) if " WARNING " in line]
+    text = "\n".join(
+        f"2026-03-04 10:{k // 60:02d}:{k % 60:02d} "
+        + (f"WARNING {WARNINGS[k // 15 % 5].format(k)}" if k % 15 == 0 else f"INFO step {k} done")
+        for k in range(300)
+    )
+    warnings = [line for line in text.split("\n") if " WARNING " in line]
+    assert [line for line in kept(run(text)) if " WARNING " in line] == warnings  # four of each template: all kept
     without = [line for line in kept(run(text, keep=("error", "fatal", "traceback"))) if " WARNING " in line]
-    assert len(with_warnings) > 20
-    assert len(without) <= 6  # an exemplar, and context around kept lines
+    assert without == warnings[:5]  # an exemplar of each template
 
 
 def test_info_kept_when_asked_for():
@@ -345,10 +392,10 @@ def test_max_lines_caps_everything_but_errors():
 
 def test_errors_are_never_dropped_to_meet_max_lines():
     text = "\n".join(
-        f"2026-03-04 10:{k // 60:02d}:{k % 60:02d} {'ERROR' if k % 10 == 0 else 'INFO'} step {k} of the migration"
+        f"2026-03-04 10:{k // 60:02d}:{k % 60:02d} {'ERROR' if k % 30 == 0 else 'INFO'} step {k} of the migration"
         for k in range(300)
     )
-    result = run(text, max_lines=10)
+    result = run(text, max_lines=5)  # 10 errors of one template: not capped as repeats
     errors = [line for line in text.split("\n") if " ERROR " in line]
     assert [line for line in kept(result) if " ERROR " in line] == errors
 
@@ -394,6 +441,95 @@ def test_level_detection(line, level):
     assert level_of(line) == level
 
 
+# --- repeated warnings and errors ---------------------------------------------------------------------------------
+
+
+def incident(seed: int = 8, lines: int = 2200) -> str:
+    """An incident log: requests, cache lines and 110 scattered slow-query warnings of one template."""
+    r = random.Random(seed)
+    warn_at = set(r.sample(range(1, lines - 1), 110))
+    out = []
+    for k in range(lines):
+        ts = f"2026-11-12T09:{k // 240 % 60:02d}:{k // 4 % 60:02d}.{r.randint(0, 999):03d}Z"
+        req = f"req-{r.randrange(16**10):010x}"
+        if k in warn_at:
+            out.append(f"{ts} WARN  billing [{req}] slow query took {r.randint(900, 3000)}ms on db-primary-2")
+        elif r.random() < 0.8:
+            out.append(f"{ts} INFO  billing [{req}] GET /api/v2/{r.choice(WORDS)}/{r.randint(1, 99999)} 200 12ms")
+        else:
+            out.append(f"{ts} DEBUG billing [{req}] cache {r.choice(['hit', 'miss'])} key={r.choice(WORDS)}")
+    return "\n".join(out)
+
+
+def folded_counts(markers: list[str], template: str) -> int:
+    """How many lines the markers say were of the template."""
+    counts = re.findall(rf"([\d,]+)\u00d7 `{re.escape(template)}`", " ".join(markers))
+    alone = [marker for marker in markers if re.match(rf"[\d,]+ (?:more )?lines? like `{re.escape(template)}`", marker)]
+    return sum(map(number, counts)) + sum(number(marker.split(" ", 1)[0]) for marker in alone)
+
+
+def test_repeated_warnings_keep_their_first_three_and_last_and_fold_the_rest_into_counts():
+    text = incident()
+    warnings = [line for line in text.split("\n") if " WARN " in line]
+    result = run(text)
+    markers = replay(text, result)
+    assert [line for line in kept(result) if " WARN " in line] == warnings[:3] + warnings[-1:]
+    assert len(markers) < 15  # not one marker between every two warnings
+    assert folded_counts(markers, "WARN billing <*> slow query took <n>ms on db-primary-<n>") == 106
+
+
+def test_a_warning_matching_the_query_is_kept():
+    text = incident()
+    warning = [line for line in text.split("\n") if " WARN " in line][50]
+    req = re.search(r"req-\w+", warning).group()
+    assert warning in kept(run(text, query=f"why was {req} slow?"))
+
+
+def crash_loop() -> tuple[str, list[str]]:
+    """A crash loop of one error, with lines that must survive it: a lone error, fatal lines that repeat, an error
+    with its traceback. Returns (log, the lines that must be kept)."""
+    r = random.Random(11)
+    out = []
+    for k in range(5000):
+        ts = f"2026-03-04T10:{k // 600 % 60:02d}:{k // 10 % 60:02d}.{k % 10}00Z"
+        out.append(f"{ts} ERROR api [req-{r.randrange(16**10):010x}] upstream reset by peer")
+    out[1000] = "2026-03-04T10:01:40.000Z ERROR api [req-77] TLS handshake failed: certificate expired"
+    for k in range(2000, 2040, 2):
+        out[k] = f"2026-03-04T10:03:{k % 60:02d}.000Z FATAL api [req-{k}] worker {k % 7} out of memory"
+    out[3000:3004] = [out[3000], *TRACE[:3]]
+    out[3004] = TRACE[3]
+    needles = [out[1000], *out[2000:2040:2], *out[3000:3005]]
+    return "\n".join(out), needles
+
+
+def test_a_crash_loop_keeps_the_first_five_and_last_two_of_its_error():
+    text, needles = crash_loop()
+    result = run(text)
+    markers = replay(text, result)
+    errors = [line for line in text.split("\n") if "upstream reset by peer" in line]
+    shown = [line for line in kept(result) if "upstream reset by peer" in line]
+    assert shown[:5] == errors[:5]
+    assert shown[-2:] == errors[-2:]
+    assert len(shown) < 30  # and the single lines between the fatal ones (a marker would not be shorter)
+    assert all(needle in kept(result) for needle in needles)
+    like = re.compile(r"[\d,]+ more lines like `ERROR api <\*> upstream reset by peer` \(10:0\d:.*\)")
+    assert any(like.fullmatch(marker) for marker in markers)
+    assert folded_counts(markers, "ERROR api <*> upstream reset by peer") == len(errors) - len(shown)
+    assert len(result.text) < len(text) / 50
+
+
+def test_a_crash_loop_line_matching_the_query_is_kept():
+    text, _ = crash_loop()
+    line = text.split("\n")[4321]
+    req = re.search(r"req-\w+", line).group()
+    assert line in kept(run(text, query=f"what happened to {req}?"))
+
+
+def test_ten_repeats_of_an_error_are_all_kept():
+    text, _ = crash_loop()
+    assert run("\n".join(text.split("\n")[:10])) is None
+
+
 # --- properties ---------------------------------------------------------------------------------------------------
 
 LEVELS = ["DEBUG", "INFO", "INFO", "INFO", "WARN", "ERROR"]
@@ -428,10 +564,10 @@ def test_structure_holds_for_any_mix(text, context_lines, max_lines):
         return
     body = text[:-1] if text.endswith("\n") else text
     replay(body, Compressed(result.text[: len(result.text) - (len(text) - len(body))], result.summary))
-    lines = kept(result)
-    for line in body.split("\n"):
-        if " ERROR " in line or line in TRACE:
-            assert line in lines
+    source, rows = body.split("\n"), kept_rows(body, result.text[: len(result.text) - (len(text) - len(body))])
+    assert all(row in rows for row, line in enumerate(source) if line in TRACE)
+    for errors in error_templates(body).values():
+        assert set(errors if len(errors) <= 10 else errors[:5] + errors[-2:]) <= rows
     assert result == run(text, context=context_lines, max_lines=max_lines)
     assert len(result.text) < len(text)
 
