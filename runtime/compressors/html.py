@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from headroom.runtime.compressors import Compressed, Context, omission_marker
-from headroom.runtime.compressors.folding import count
+from headroom.runtime.compressors.lines import plural
 
 # fmt: off
 _DROPPED = frozenset({
@@ -62,11 +62,11 @@ def compress(text: str, params: Mapping[str, Any], context: Context) -> Compress
     if not page.tags or not lines:
         return None
     dropped = len(text) - sum(len(line) + 1 for line in lines)
-    lines.append(omission_marker(f"{count(dropped, 'character')} of markup, scripts and navigation", context))
+    lines.append(omission_marker(f"{plural(dropped, 'character')} of markup, scripts and navigation", context))
     rendered = "\n".join(lines)
     if dropped <= 0 or len(rendered) >= len(text):
         return None
-    return Compressed(rendered, f"{dropped:,} of {count(len(text), 'character')}")
+    return Compressed(rendered, f"{dropped:,} of {plural(len(text), 'character')}")
 
 
 class _Page(HTMLParser):
