@@ -10,9 +10,9 @@ from headroom.runtime.routing import Decision
 
 COMPILER_VERSION = "0.1.0"
 POLICY_NAME = "default"
-SOURCE_HASH = "9cd9a97625dd99a58043c4357876ceb32262c8466e646da057bca206ccf8ddea"
+SOURCE_HASH = "7db7db2dac42096ee6c6f37ebe7a4fbd284189d806ffb587279c22b08e7815ca"
 SOURCES = (
-    ("default.hrules", "d95d025b7eb15fcb787e157d194157cef420709572456748b3ee60ac75ea8887"),
+    ("default.hrules", "16784d9dc72e366e6191ecd335484e2f9718bf1fdb38951d657fc7f4a9c4b5b5"),
 )
 
 _D0 = Decision(action='keep', reason='below min_tokens (50)', origin='default.hrules:11', rule=None, compressor=None)  # below min_tokens (50)
@@ -157,6 +157,6 @@ def route(block):
         return _RULE34[profile]
     if (is_code and block.tokens >= 500):  # rule code (default.hrules:65)
         return _RULE36[profile]
-    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 2000):  # rule text (default.hrules:66)
+    if ((kind == 'text' or kind == 'markdown') and block.tokens >= 1000):  # rule text (default.hrules:66)
         return _RULE38[profile]
     return _NO_RULE
