@@ -58,6 +58,24 @@ _CODE_HINTS = re.compile(r"^\s*(def |class |import |from \S+ import |func |fn |p
                          r"private |const |let |var |function |return\b|if \(|for \(|}\s*$)", re.M)  # fmt: skip
 
 
+# Lines that give a language away, tried before asking magika (and by the code compressor when it must guess).
+_SIGNS = {
+    "python": r"(?:def \w+\(.*\):|class \w+[(:]|from [\w.]+ import |import [\w.]+$|if __name__ ==|@\w+)",
+    "go": r"(?:package \w+$|func (?:\(\w+ \*?\w+\) )?\w+\(|import \($|type \w+ (?:struct|interface) \{)",
+    "rust": r"(?:(?:pub(?:\(crate\))? )?fn \w+|use \w+(?:::\w+)+|impl\b|let mut |#\[derive|mod \w+;)",
+    "java": r"(?:package [\w.]+;|import (?:static )?[\w.]+;|(?:public|private|protected) (?:static |final |abstract )*"
+    r"(?:class|interface|enum|void|[\w<>\[\]]+ \w+\())",
+    "c": r"(?:#include|#define|typedef |struct \w+ \{|static \w+ \*?\w+\()",
+    "cpp": r"(?:#include|namespace \w+|template ?<|class \w+|\w+::\w+|using namespace|public:|private:)",
+    "javascript": r"(?:(?:export )?(?:async )?function\b|(?:const|let) \w+ = (?:require\(|(?:async )?\(.*\) =>)"
+    r"|module\.exports|import .* from ['\"]|export (?:default|const))",
+    "typescript": r"(?:(?:export )?(?:interface|type|enum) \w+|\w+\??: (?:string|number|boolean|void)\b|"
+    r"import .* from ['\"]|export (?:default|const)|(?:private|public|protected|readonly) (?:readonly )?\w+[?!]?:)",
+}
+_SIGN_PATTERNS = {language: re.compile(r"^\s*" + sign, re.MULTILINE) for language, sign in _SIGNS.items()}
+_GUESS_PREFIX = 8000
+
+
 @dataclass(frozen=True)
 class Detected:
     kind: str
@@ -82,9 +100,20 @@ def _detect(text: str, language_hint: str | None) -> Detected:
         kind = check(stripped, lines)
         if kind is not None:
             return kind
-    if language_hint is not None:
-        return Detected(f"code:{language_hint}")
+    language = language_hint or guess_language(stripped, minimum=3, margin=2.0)
+    if language is not None:
+        return Detected(f"code:{language}")
     return _model_kind(stripped, lines)
+
+
+def guess_language(text: str, minimum: int = 1, margin: float = 1.0) -> str | None:
+    """The language with the most telltale lines in the text's head (the first of equals: dicts keep their
+    order), if it has at least `minimum` of them and `margin` times as many as the runner-up."""
+    head = text[:_GUESS_PREFIX]
+    counted = [(len(pattern.findall(head)), language) for language, pattern in _SIGN_PATTERNS.items()]
+    ranked = sorted(counted, key=lambda entry: -entry[0])  # stable: equals keep the dict's order
+    (best, language), (second, _) = ranked[0], ranked[1]
+    return language if best >= minimum and best >= margin * second else None
 
 
 def _language_from_input(tool_input: str) -> str | None:

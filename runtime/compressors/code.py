@@ -33,6 +33,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from headroom.runtime.compressors import Compressed, Context
 from headroom.runtime.compressors.lines import fold, line_count, split, term_lines
+from headroom.runtime.detect import guess_language
 
 # language → (module, function giving the grammar)
 _GRAMMARS = {
@@ -87,21 +88,6 @@ _GUTTER = re.compile(r" *\d+(?:\t|→|\| |: )")
 _MIN_NUMBERED = 3
 
 # Cheap signs of each language, tried in order (ties go to the earlier one) when the kind does not name it.
-_SIGNS = {
-    "python": r"(?:def \w+\(.*\):|class \w+[(:]|from [\w.]+ import |import [\w.]+$|if __name__ ==|@\w+)",
-    "go": r"(?:package \w+$|func (?:\(\w+ \*?\w+\) )?\w+\(|import \($|type \w+ (?:struct|interface) \{)",
-    "rust": r"(?:(?:pub(?:\(crate\))? )?fn \w+|use \w+(?:::\w+)+|impl\b|let mut |#\[derive|mod \w+;)",
-    "java": r"(?:package [\w.]+;|import (?:static )?[\w.]+;|(?:public|private|protected) (?:static |final |abstract )*"
-    r"(?:class|interface|enum|void|[\w<>\[\]]+ \w+\())",
-    "c": r"(?:#include|#define|typedef |struct \w+ \{|static \w+ \*?\w+\()",
-    "cpp": r"(?:#include|namespace \w+|template ?<|class \w+|\w+::\w+|using namespace|public:|private:)",
-    "javascript": r"(?:(?:export )?(?:async )?function\b|(?:const|let) \w+ = (?:require\(|(?:async )?\(.*\) =>)"
-    r"|module\.exports|import .* from ['\"]|export (?:default|const))",
-    "typescript": r"(?:(?:export )?(?:interface|type|enum) \w+|\w+\??: (?:string|number|boolean|void)\b|"
-    r"import .* from ['\"]|export (?:default|const)|(?:private|public|protected|readonly) (?:readonly )?\w+[?!]?:)",
-}
-_SIGN_PATTERNS = {language: re.compile(r"^\s*" + sign, re.MULTILINE) for language, sign in _SIGNS.items()}
-_GUESS_PREFIX = 8000
 
 
 @dataclass(frozen=True)
@@ -171,10 +157,7 @@ def _language(kind: str, text: str) -> str | None:
     language = kind.partition(":")[2]
     if language in _GRAMMARS:
         return language
-    head = text[:_GUESS_PREFIX]
-    scores = {language: len(pattern.findall(head)) for language, pattern in _SIGN_PATTERNS.items()}
-    best = max(scores, key=lambda language: scores[language])  # the first of equals: dicts keep their order
-    return best if scores[best] else None
+    return guess_language(text)
 
 
 def _error_share(errors: list[Node], size: int) -> float:
