@@ -12,6 +12,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import folded
 
 from headroom.compiler.catalog import COMPRESSORS
 from headroom.runtime.compressors import Compressed, Context
@@ -19,7 +20,6 @@ from headroom.runtime.compressors import build_output as build_compressor
 
 DEFAULTS = {name: spec.default for name, spec in COMPRESSORS["build_output"].params.items()}
 REF = "build-ref-1"
-MARKER = re.compile(rf"\[headroom: (.*) omitted; retrieve with ref={REF}\]")
 CRATES = [
     "serde",
     "tokio",
@@ -43,32 +43,17 @@ def run(text: str, query: str = "", **params: object) -> Compressed | None:
     return build_compressor.compress(text, {**DEFAULTS, **params}, Context(query=query, kind="build_output", ref=REF))
 
 
-def number(text: str) -> int:
-    return int(text.replace(",", ""))
-
-
 def replay(text: str, result: Compressed) -> list[str]:
-    """Kept lines byte-identical and in order; each marker stands for exactly as many lines as it says, and its
-    per-kind counts add up to that. Returns the markers' texts."""
-    source, pos, markers = text.split("\n"), 0, []
-    for line in result.text.split("\n"):
-        marker = MARKER.fullmatch(line)
-        if marker:
-            markers.append(marker.group(1))
-            total = number(marker.group(1).split(" ", 1)[0])
-            counts = re.findall(r"(?:\(|, )([\d,]+)(?:\u00d7 | in [\d,]+ other kinds?)", marker.group(1))
-            assert sum(map(number, counts)) == total, marker.group(1)
-            pos += total
-        else:
-            assert line == source[pos], f"line {pos} changed or out of order"
-            pos += 1
-    assert pos == len(source)
-    assert markers, "nothing was folded"
+    """Folded as promised, and each marker's per-kind counts add up to its total."""
+    markers = folded.replay(text, result.text, REF)
+    for marker in markers:
+        counts = re.findall(r"(?:\(|, )([\d,]+)(?:\u00d7 | in [\d,]+ other kinds?)", marker)
+        assert sum(map(folded.number, counts)) == folded.number(marker.split(" ", 1)[0]), marker
     return markers
 
 
 def kept(result: Compressed) -> list[str]:
-    return [line for line in result.text.split("\n") if not MARKER.fullmatch(line)]
+    return folded.kept(result.text, REF)
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------------
@@ -336,8 +321,9 @@ def test_progress_is_counted_per_kind():
     result = run(text)
     markers = replay(text, result)
     compiling = [line for line in text.split("\n") if line.startswith("   Compiling ")]
-    folded = sum(number(n) for n in re.findall(r"([\d,]+)\u00d7 Compiling <crate> v<ver>", " ".join(markers)))
-    assert folded + sum(line in kept(result) for line in compiling) == len(compiling)
+    counts = re.findall(r"([\d,]+)\u00d7 Compiling <crate> v<ver>", " ".join(markers))
+    in_markers = sum(map(folded.number, counts))
+    assert in_markers + sum(line in kept(result) for line in compiling) == len(compiling)
     assert re.fullmatch(
         r"[\d,]+ progress lines \([\d,]+\u00d7 Compiling <crate> v<ver>, [\d,]+\u00d7 Downloaded "
         r"<crate> v<ver>, .*\)",

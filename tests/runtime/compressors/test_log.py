@@ -12,6 +12,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import folded
 
 from headroom.compiler.catalog import COMPRESSORS
 from headroom.runtime.compressors import Compressed, Context
@@ -21,7 +22,7 @@ from headroom.runtime.compressors.log import level_of
 
 DEFAULTS = {name: spec.default for name, spec in COMPRESSORS["log"].params.items()}
 REF = "log-ref-1"
-MARKER = re.compile(rf"\[headroom: (.*) omitted; retrieve with ref={REF}\]")
+MARKER = folded.marker_pattern(REF)
 
 
 def run(text: str, query: str = "", **params: object) -> Compressed | None:
@@ -29,19 +30,8 @@ def run(text: str, query: str = "", **params: object) -> Compressed | None:
 
 
 def replay(text: str, result: Compressed) -> list[str]:
-    """Check the output against the input line by line: kept lines byte-identical and in order, each marker
-    standing for exactly the number of lines it names. Returns the markers' texts."""
-    source, pos, markers = text.split("\n"), 0, []
-    for line in result.text.split("\n"):
-        marker = MARKER.fullmatch(line)
-        if marker:
-            markers.append(marker.group(1))
-            pos += number(marker.group(1).split(" ", 1)[0])
-        else:
-            assert line == source[pos], f"line {pos} changed or out of order"
-            pos += 1
-    assert pos == len(source)
-    assert markers, "nothing was folded"
+    """Folded as promised, and each marker's per-template counts add up to its total. Returns the markers."""
+    markers = folded.replay(text, result.text, REF)
     for marker in markers:
         total = number(marker.split(" ", 1)[0])
         if re.match(r"[\d,]+ (?:more )?lines? like `", marker):  # a run of one template
@@ -74,8 +64,7 @@ def error_templates(text: str) -> dict[int, list[int]]:
     return templates
 
 
-def number(text: str) -> int:
-    return int(text.replace(",", ""))
+number = folded.number
 
 
 def kept(result: Compressed) -> list[str]:

@@ -12,6 +12,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import folded
 
 from headroom.compiler.catalog import COMPRESSORS
 from headroom.runtime.compressors import Compressed, Context
@@ -19,7 +20,6 @@ from headroom.runtime.compressors import test_output as test_compressor
 
 DEFAULTS = {name: spec.default for name, spec in COMPRESSORS["test_output"].params.items()}
 REF = "tests-ref-1"
-MARKER = re.compile(rf"\[headroom: (.*) omitted; retrieve with ref={REF}\]")
 WORDS = ["cart", "order", "user", "session", "invoice", "token", "queue", "shard", "report", "index", "cache", "parser"]
 
 
@@ -27,33 +27,16 @@ def run(text: str, query: str = "", **params: object) -> Compressed | None:
     return test_compressor.compress(text, {**DEFAULTS, **params}, Context(query=query, kind="test_output", ref=REF))
 
 
-def number(text: str) -> int:
-    return int(text.replace(",", ""))
-
-
 def replay(text: str, result: Compressed) -> list[str]:
-    """Kept lines byte-identical and in order, each marker standing for exactly as many lines as it says (its
-    leading number). Returns the markers' texts."""
-    source, pos, markers = text.split("\n"), 0, []
-    for line in result.text.split("\n"):
-        marker = MARKER.fullmatch(line)
-        if marker:
-            markers.append(marker.group(1))
-            pos += number(marker.group(1).split(" ", 1)[0])
-        else:
-            assert line == source[pos], f"line {pos} changed or out of order"
-            pos += 1
-    assert pos == len(source)
-    assert markers, "nothing was folded"
-    return markers
+    return folded.replay(text, result.text, REF)
 
 
 def kept(result: Compressed) -> list[str]:
-    return [line for line in result.text.split("\n") if not MARKER.fullmatch(line)]
+    return folded.kept(result.text, REF)
 
 
 def passing_in_markers(markers: list[str]) -> int:
-    return sum(number(n) for n in re.findall(r"([\d,]+) passing tests?\b", " ".join(markers)))
+    return sum(folded.number(n) for n in re.findall(r"([\d,]+) passing tests?\b", " ".join(markers)))
 
 
 # --- fixtures -----------------------------------------------------------------------------------------------------
@@ -438,7 +421,7 @@ def test_passing_tests_are_counted_per_file():
     markers = replay(text, result)
     passed = [line for line in text.split("\n") if line.endswith("%]") and " PASSED " in line]
     assert passing_in_markers(markers) + sum(" PASSED " in line for line in kept(result)) == len(passed)
-    biggest = max(markers, key=lambda marker: number(marker.split(" ", 1)[0]))
+    biggest = max(markers, key=lambda marker: folded.number(marker.split(" ", 1)[0]))
     assert re.fullmatch(r"[\d,]+ passing tests \(tests/test_\w+\.py: 25, .*, [\d,]+ in \d+ other files?\)", biggest)
 
 
