@@ -2,7 +2,7 @@
 
 Query results and exports come back as tables of hundreds of rows; the agent needs the header, a few rows to see
 the shape, the odd rows and the rows it asked about. Rows are chosen exactly as the crusher chooses JSON items
-(`json_array.choose`, with `max_rows` for `max_items`): the first and last shares of `max_rows`, then numeric
+(`records.choose`, with `max_rows` for `max_items`): the first and last shares of `max_rows`, then numeric
 outliers, negatives in a non-negative column, rare values of a column with few distinct values, cells left empty
 in a column the other rows fill, error-ish values, rows with a different number of cells than the header, rows
 naming a rare term of the user's query, and, to fill `max_rows`, rows linked by a shared identifier (two or three
@@ -29,18 +29,8 @@ from typing import Any
 
 from headroom.compiler.catalog import COMPRESSORS
 from headroom.runtime.compressors import Compressed, Context, omission_marker
-from headroom.runtime.compressors.json_array import (
-    MIN_SAVING,
-    STRONG,
-    Num,
-    Record,
-    Scalar,
-    choose,
-    describe,
-    first_kept,
-    fold,
-    identical,
-)
+from headroom.runtime.compressors.records import STRONG, Num, Record, Scalar, choose
+from headroom.runtime.compressors.runs import describe, first_kept, fold, identical, worth
 
 _DEFAULTS = {name: spec.default for name, spec in COMPRESSORS["csv"].params.items()}
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
@@ -59,10 +49,8 @@ def compress(text: str, params: Mapping[str, Any], context: Context) -> Compress
     first = first_kept(rows, kept)
     pieces = fold(rows, kept, lambda start, stop: _marker(rows, start, stop, first, context))
     out = _join(header, rows, pieces, text.endswith("\n"))
-    if len(out) > len(text) * (1 - MIN_SAVING):
-        return None
     dropped = len(rows) - sum(isinstance(piece, int) for piece in pieces)
-    return Compressed(out, f"{dropped} of {len(rows)} rows")
+    return worth(text, out, f"{dropped} of {len(rows)} rows")
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
