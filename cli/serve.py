@@ -1,38 +1,43 @@
-"""`headroom-serve`: the compression proxy.
+"""`headroom-serve` (also `headroom proxy`): the compression proxy.
 
-The proxy itself is not built yet. Until it is, the command does what it can honestly do: it loads the policy it
-would run (compiling it if the generated code is stale, so a broken policy is reported now) and says so.
+It loads the policy first (compiling it if the generated code is stale), so a broken policy is reported before
+anything listens, then serves until SIGTERM or SIGINT, letting the requests in flight finish.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-from pathlib import Path
 
 from headroom.cli.report import render
-from headroom.cli.unavailable import not_yet_available
 from headroom.compiler.diagnostics import CompileError
 from headroom.runtime import policy as policies
 
 
 def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
+    # The proxy's modules (Falcon, waitress, the engine) are imported here, not at the top: `headroom compile`
+    # and the other subcommands import this module and should not pay for them.
+    from headroom.runtime.engine import engine_for
+    from headroom.runtime.proxy import config as settings
+    from headroom.runtime.proxy.app import create_app
+    from headroom.runtime.proxy.server import serve
+
     parser = argparse.ArgumentParser(prog=prog, description="The context-compression proxy.")
-    parser.add_argument(
-        "--rules", type=Path, default=None, help="a .hrules policy file or folder (default: the shipped default policy)"
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
-    args = parser.parse_args(argv)
+    settings.add_arguments(parser)
+    config = settings.from_arguments(parser.parse_args(argv))
     try:
-        router = policies.load_router(args.rules)
+        engine = engine_for(str(config.rules) if config.rules is not None else None)
     except policies.PolicyNotFound as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
     except CompileError as error:
         for diagnostic in error.diagnostics:
-            print(render(diagnostic, policies.entry_file(args.rules)), file=sys.stderr)
+            print(render(diagnostic, policies.entry_file(config.rules)), file=sys.stderr)
         return 1
+    router = engine.router
     loaded_from = "compiled in memory" if router.generated is None else router.generated
     print(f"{prog}: policy {router.entry} loaded ({loaded_from})", file=sys.stderr)
-    return not_yet_available(prog)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve(create_app(config, engine=engine), config, lambda line: print(f"{prog}: {line}", file=sys.stderr, flush=True))
+    return 0

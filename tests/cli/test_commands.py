@@ -1,10 +1,14 @@
-"""The installed console scripts, run as real processes: each exists, answers --help/--version, and the commands
-that later work fills say so plainly with exit code 2."""
+"""The installed console scripts, run as real processes: each exists, answers --help/--version, the proxy serves
+until SIGTERM, and the commands that later work fills say so plainly with exit code 2."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
 import subprocess
+import threading
+import urllib.request
 
 import pytest
 
@@ -42,14 +46,33 @@ def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
         ["headroom", "perf"],
         ["headroom", "doctor"],
         ["headroom-check", "doctor"],
-        ["headroom", "proxy"],
-        ["headroom-serve"],
     ],
 )
 def test_commands_not_built_yet_say_so_with_exit_2(argv: list[str]) -> None:
     result = run(*argv)
     assert result.returncode == 2
     assert "not yet available" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["headroom-serve"], ["headroom", "proxy"]])
+def test_the_proxy_serves_until_sigterm(command: list[str]) -> None:
+    process = subprocess.Popen([*command, "--port", "0"], stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(60, process.kill)  # a hung server fails the test instead of hanging it
+    watchdog.start()
+    try:
+        assert process.stderr is not None
+        listening = None
+        while listening is None and (line := process.stderr.readline()):
+            listening = re.search(r"listening on (http://\S+)", line)
+        assert listening, "the proxy never said where it listens"
+        with urllib.request.urlopen(listening.group(1) + "/livez", timeout=10) as answer:
+            assert answer.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.wait()
 
 
 def test_serve_reports_a_broken_policy(tmp_path) -> None:

@@ -1,0 +1,33 @@
+"""The proxy as a Falcon WSGI app, assembled from its collaborators so tests can give it their own."""
+
+from __future__ import annotations
+
+import falcon
+
+from headroom.runtime.engine import Engine, engine_for
+from headroom.runtime.proxy import errors
+from headroom.runtime.proxy.bodies import Compression
+from headroom.runtime.proxy.config import ProxyConfig
+from headroom.runtime.proxy.health import Health, Livez, Readyz
+from headroom.runtime.proxy.middleware import RequestLog
+from headroom.runtime.proxy.providers import Provider
+from headroom.runtime.proxy.resources import Conversation, Passthrough
+from headroom.runtime.proxy.upstream import Upstream
+
+
+def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upstream | None = None) -> falcon.App:
+    """The app for a configuration. `engine` defaults to the one for `config.rules`, `upstream` to a pooled
+    client for the configured providers. The engine is loaded even with `optimize` off: health reports its
+    policy, and readiness its store."""
+    engine = engine or engine_for(str(config.rules) if config.rules is not None else None)
+    upstream = upstream or Upstream(config)
+    compression = Compression(engine if config.optimize else None, config.compression_timeout)
+    app = falcon.App(middleware=[RequestLog()])
+    errors.register(app)
+    app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config))
+    app.add_route("/v1/chat/completions", Conversation(Provider.OPENAI, compression, upstream, config))
+    app.add_route("/livez", Livez())
+    app.add_route("/readyz", Readyz(engine))
+    app.add_route("/health", Health(engine, config))
+    app.add_sink(Passthrough(upstream), prefix="/")  # routes above take precedence over the sink
+    return app

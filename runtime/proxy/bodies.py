@@ -1,0 +1,116 @@
+"""Request bodies: reading them within bounds, checking a conversation's shape, and compressing its messages.
+
+The body that goes upstream is the client's own bytes unless compression changed a message: re-serializing an
+unchanged body could reorder nothing but might still change bytes (escapes, spacing, number formats), and the
+promise is that an uncompressed request reaches the provider exactly as it was sent. When compression fails or
+runs past its time budget, the original bytes go upstream and the response says so in
+`x-headroom-compression-failed`: a compression problem never costs the request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import falcon
+
+from headroom.runtime.engine import Engine
+from headroom.runtime.proxy.errors import InvalidRequest, RequestTooLarge
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What goes upstream for a conversation request, and what the client is told about it."""
+
+    body: bytes
+    stream: bool
+    headers: dict[str, str] = field(default_factory=dict)  # x-headroom-* response headers
+
+
+def read_body(req: falcon.Request, limit: int) -> bytes:
+    """The request's body; `RequestTooLarge` past `limit` bytes, told by its length before anything is read."""
+    if (req.content_length or 0) > limit:
+        raise RequestTooLarge(f"request body of {req.content_length} bytes is over the limit of {limit} bytes")
+    body = req.bounded_stream.read(limit + 1)
+    if len(body) > limit:
+        raise RequestTooLarge(f"request body is over the limit of {limit} bytes")
+    return body
+
+
+def parse_conversation(raw: bytes, max_messages: int) -> dict[str, Any]:
+    """The body as a JSON object with a `messages` list no longer than `max_messages`; `InvalidRequest` when it
+    is not. Everything else is the provider's to check."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequest(f"request body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise InvalidRequest(f"request body must be a JSON object, not {type(body).__name__}")
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        raise InvalidRequest("request body must have a 'messages' array")
+    if len(messages) > max_messages:
+        raise InvalidRequest(f"{len(messages)} messages is more than the {max_messages} the proxy accepts")
+    if not isinstance(body.get("model", ""), str):
+        raise InvalidRequest("'model' must be a string")
+    return body
+
+
+class Compression:
+    """Compresses a conversation body with the engine, within a time budget. No engine: bodies go as they are."""
+
+    def __init__(self, engine: Engine | None, budget: float) -> None:
+        self._engine = engine
+        self._budget = budget
+
+    def outgoing(self, raw: bytes, body: dict[str, Any]) -> Outgoing:
+        stream = body.get("stream") is True
+        engine = self._engine
+        if engine is None:
+            return Outgoing(raw, stream)
+        try:
+            messages, model, system = body["messages"], body.get("model", ""), body.get("system")
+            result = run_within(self._budget, lambda: engine.compress(messages, model, system))
+        except Exception as error:
+            log.warning("compression failed, the original request is sent: %s: %s", type(error).__name__, error)
+            return Outgoing(raw, stream, {"x-headroom-compression-failed": "1"})
+        headers = {
+            "x-headroom-tokens-before": str(result.tokens_before),
+            "x-headroom-tokens-after": str(result.tokens_after),
+            "x-headroom-tokens-saved": str(result.tokens_saved),
+            "x-headroom-transforms": str(len(result.ccr_hashes)),  # blocks compressed
+        }
+        if not result.ccr_hashes:
+            return Outgoing(raw, stream, headers)
+        return Outgoing(serialize({**body, "messages": result.messages}), stream, headers)
+
+
+def run_within(seconds: float, function: Callable[[], T]) -> T:
+    """`function()` on a thread of its own, waited for at most `seconds` (then `TimeoutError`). A call that
+    overruns cannot be stopped: it finishes in the background and its result is dropped."""
+    future: Future[T] = Future()
+
+    def call() -> None:
+        try:
+            future.set_result(function())
+        except Exception as error:
+            future.set_exception(error)
+
+    threading.Thread(target=call, name="headroom-compress", daemon=True).start()
+    return future.result(timeout=seconds)
+
+
+def serialize(body: dict[str, Any]) -> bytes:
+    """A body as compact UTF-8 JSON; with escapes when it holds text UTF-8 cannot encode (lone surrogates)."""
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")

@@ -1,0 +1,61 @@
+"""The proxy's endpoints toward the providers: the conversation endpoints, whose messages are compressed, and a
+passthrough for everything else.
+
+Every request goes upstream with the client's headers (see `upstream.request_headers`) and its path and query as
+the client wrote them; every answer, error statuses included, comes back as the provider gave it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from headroom.runtime.proxy.bodies import Compression, parse_conversation, read_body
+from headroom.runtime.proxy.config import ProxyConfig
+from headroom.runtime.proxy.providers import Provider, provider_for
+from headroom.runtime.proxy.streaming import relay
+from headroom.runtime.proxy.upstream import Upstream, request_headers
+
+
+class Conversation:
+    """`POST /v1/messages` (Anthropic) and `POST /v1/chat/completions` (OpenAI): the body's messages are
+    compressed, then the request is forwarded and the answer, streamed or not, relayed as it arrives. Other methods
+    on these paths are answered 405 by Falcon: no provider defines them."""
+
+    def __init__(self, provider: Provider, compression: Compression, upstream: Upstream, config: ProxyConfig) -> None:
+        self._provider = provider
+        self._compression = compression
+        self._upstream = upstream
+        self._config = config
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        raw = read_body(req, self._config.max_body_bytes)
+        outgoing = self._compression.outgoing(raw, parse_conversation(raw, self._config.max_messages))
+        headers = request_headers(req.headers_lower)
+        answer = self._upstream.send(self._provider, req.method, target(req), headers, outgoing.body)
+        relay(resp, answer, self._provider, req.method)
+        resp.set_headers(outgoing.headers)
+
+
+class Passthrough:
+    """Every other path, every method (a Falcon sink): `/v1/messages/count_tokens`, `/v1/messages/batches*`,
+    `/v1/models*`, `/v1/files*` and anything a provider adds later, forwarded with its bytes unchanged to the
+    provider `providers.provider_for` names. `POST /v1/responses` (OpenAI Responses, Codex) is passed through as
+    well for now: compressing its input items is a later increment."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+
+    def __call__(self, req: falcon.Request, resp: falcon.Response, **params: Any) -> None:
+        provider = provider_for(req.path, req.headers_lower)
+        body = req.bounded_stream.read() or None  # no body stays no body (no `content-length: 0` added to a GET)
+        answer = self._upstream.send(provider, req.method, target(req), request_headers(req.headers_lower), body)
+        relay(resp, answer, provider, req.method)
+
+
+def target(req: falcon.Request) -> str:
+    """The path and query as the client sent them: waitress keeps the raw request URI, so nothing is decoded and
+    encoded again on the way (Falcon's own `relative_uri` is the fallback for other servers)."""
+    raw = req.env.get("REQUEST_URI", "")
+    return raw if raw.startswith("/") else req.relative_uri

@@ -1,0 +1,87 @@
+"""Relaying an upstream answer to the client as it arrives, streamed or not.
+
+Each piece read from the upstream is handed to the WSGI server as soon as it is read: Falcon passes an iterable
+`resp.stream` straight through, and waitress (3.x) writes every piece to the socket at once (its `send_bytes`
+buffering is deprecated and defaults to one byte). An event stream goes out whole events at a time, so when the
+upstream breaks off mid-stream the client gets an `event: error` after the last complete event, never glued to
+half of one. A body that is not events has no way to carry an error once its status is sent: the connection is
+dropped instead, which every client reports as a failed response.
+
+When the client goes away, waitress stops iterating and calls `close()`, which closes the upstream connection, so
+the provider stops generating (and billing) an answer nobody reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import falcon
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from headroom.runtime.proxy.errors import UpstreamStreamBroken, sse_error_event
+from headroom.runtime.proxy.providers import Provider
+from headroom.runtime.proxy.upstream import response_headers
+
+log = logging.getLogger(__name__)
+
+PIECE = 64 * 1024  # the most read at once; a read returns as soon as anything has arrived
+_EVENT_ENDS = (b"\n\n", b"\r\n\r\n", b"\r\r")  # a blank line ends a server-sent event
+_NO_BODY = (204, 304)
+
+
+def relay(resp: falcon.Response, answer: urllib3.BaseHTTPResponse, provider: Provider, method: str) -> None:
+    """Make the client's response the upstream's answer: its status, its headers and its body as it arrives."""
+    resp.status = answer.status
+    for name, value in response_headers(answer.headers.items()):
+        resp.append_header(name, value)
+    if method == "HEAD" or answer.status in _NO_BODY or answer.status < 200:
+        answer.drain_conn()  # Falcon sends no body for these and would never close a stream
+        answer.release_conn()
+        return
+    resp.stream = Relay(answer, provider)
+
+
+class Relay:
+    """The body of an upstream answer, as the WSGI iterable of the client's response."""
+
+    def __init__(self, answer: urllib3.BaseHTTPResponse, provider: Provider) -> None:
+        self._answer = answer
+        self._provider = provider
+        self._events = answer.headers.get("content-type", "").startswith("text/event-stream")
+        self._complete = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        pending = b""  # the start of an event whose end has not arrived
+        try:
+            while piece := self._answer.read1(PIECE, decode_content=False):
+                if not self._events:
+                    yield piece
+                    continue
+                pending += piece
+                end = events_end(pending)
+                if end:
+                    yield pending[:end]
+                    pending = pending[end:]
+        except (HTTPError, OSError) as error:
+            log.warning("the upstream's answer broke off: %s", error)
+            if not self._events:
+                raise
+            yield sse_error_event(self._provider, UpstreamStreamBroken(f"the upstream's stream broke off: {error}"))
+            return
+        if pending:
+            yield pending
+        self._complete = True
+
+    def close(self) -> None:
+        """Called by the server when the response is over: a connection read to its end goes back to the pool;
+        any other is closed (the client went away, or the upstream broke off)."""
+        if not self._complete:
+            self._answer.close()
+        self._answer.release_conn()
+
+
+def events_end(buffer: bytes) -> int:
+    """Where the last complete event in `buffer` ends; 0 when none has."""
+    return max((buffer.rfind(end) + len(end) for end in _EVENT_ENDS if end in buffer), default=0)

@@ -1,0 +1,43 @@
+"""Fixtures for the proxy tests: the stand-in provider, and proxies pointed at it (see `proxy_harness`).
+
+This folder is put on the import path so that the tests can import `proxy_harness`, their helpers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from proxy_harness import Proxy, StandIn, launch_proxy
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandIn]:
+    server = StandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def start_proxy(stand_in: StandIn) -> Iterator[Callable[..., Proxy]]:
+    """Starts proxies on the stand-in, with configuration overrides and an engine of the test's choosing."""
+    started: list[Proxy] = []
+
+    def start(engine: Any = None, **overrides: Any) -> Proxy:
+        started.append(launch_proxy(stand_in, engine, **overrides))
+        return started[-1]
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+
+
+@pytest.fixture
+def proxy(start_proxy: Callable[..., Proxy]) -> Proxy:
+    return start_proxy()

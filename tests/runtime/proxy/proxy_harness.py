@@ -1,0 +1,308 @@
+"""The proxy tests' harness — real servers on loopback: a stand-in provider that records what it receives and answers as
+a test scripts it, and the proxy itself (waitress on a free port, in a thread) pointed at it.
+
+The stand-in serves both providers from one port: the proxy's Anthropic upstream is `<stand-in>/anthropic`, its
+OpenAI upstream `<stand-in>/openai`, so every recorded path says which upstream a request was sent to. Nothing in
+these tests waits on the clock to decide an outcome: streams advance on events the test sets, and the proxy's
+retry pauses are recorded instead of slept.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from headroom.runtime.proxy.app import create_app
+from headroom.runtime.proxy.config import ProxyConfig
+from headroom.runtime.proxy.server import ProxyServer
+from headroom.runtime.proxy.upstream import Upstream
+
+WAIT = 10  # seconds a test waits for something that should happen at once, before failing instead of hanging
+
+
+# --- the stand-in provider ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+Answer = Callable[["Handler", Received], None]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _StandInServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def handle_one_request(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline or not self.parse_request():
+            self.close_connection = True
+            return
+        length = int(self.headers.get("content-length") or 0)
+        received = Received(self.command, self.path, list(self.headers.items()), self.rfile.read(length))
+        stand_in = self.server.stand_in
+        stand_in.received.append(received)
+        answer = stand_in.script.popleft() if stand_in.script else default
+        answer(self, received)
+        self.wfile.flush()
+
+    def send(self, status: int, body: bytes, headers: Iterable[tuple[str, str]] = ()) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def start_events(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+
+    def chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def end_events(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+
+
+class _StandInServer(ThreadingHTTPServer):
+    daemon_threads = True
+    stand_in: StandIn
+
+
+class StandIn:
+    """The stand-in provider. Requests are answered by the answers queued with `then`, in order, and by
+    `default` once the queue is empty."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.script: deque[Answer] = deque()
+        self._server = _StandInServer(("127.0.0.1", 0), Handler)
+        self._server.stand_in = self
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def then(self, *answers: Answer) -> None:
+        self.script.extend(answers)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def anthropic_events(text: str = "hello there") -> list[bytes]:
+    events = [("message_start", {"type": "message_start", "message": {"id": "msg_1", "role": "assistant"}})]
+    events += [
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}},
+        )
+        for word in text.split()
+    ]
+    events += [("message_stop", {"type": "message_stop"})]
+    return [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+
+
+def openai_events(text: str = "hello there") -> list[bytes]:
+    chunks = [
+        {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": word}}]}
+        for word in text.split()
+    ]
+    return [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks] + [b"data: [DONE]\n\n"]
+
+
+def default(handler: Handler, received: Received) -> None:
+    """A provider's usual answer: a message (streamed when asked) on the conversation endpoints, else an echo."""
+    conversation = received.path.endswith(("/v1/messages", "/v1/chat/completions"))
+    if conversation and received.json().get("stream"):
+        return events(*_events_for(received.path))(handler, received)
+    if received.path.endswith("/v1/messages"):
+        body = {"type": "message", "role": "assistant", "content": [{"type": "text", "text": "ok"}]}
+    elif received.path.endswith("/v1/chat/completions"):
+        body = {"object": "chat.completion", "choices": [{"message": {"role": "assistant", "content": "ok"}}]}
+    else:
+        body = {"echo": received.path}
+    handler.send(200, json.dumps(body).encode(), [("content-type", "application/json"), ("x-upstream", "yes")])
+
+
+def _events_for(path: str) -> list[bytes]:
+    return anthropic_events() if path.endswith("/v1/messages") else openai_events()
+
+
+def status(code: int, body: bytes = b"", headers: Iterable[tuple[str, str]] = ()) -> Answer:
+    return lambda handler, received: handler.send(code, body, headers)
+
+
+def events(*items: bytes, gates: Iterable[threading.Event] = ()) -> Answer:
+    """An event stream, sent event by event; the n-th gate must be set before event n+1 is sent."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        handler.start_events()
+        waits = iter(gates)
+        for index, item in enumerate(items):
+            if index:
+                gate = next(waits, None)
+                assert gate is None or gate.wait(WAIT), "the test never opened the gate"
+            handler.chunk(item)
+        handler.end_events()
+
+    return answer
+
+
+def cut_after(*items: bytes) -> Answer:
+    """An event stream that breaks off after `items`, in the middle of an event, without its final chunk."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        handler.start_events()
+        for item in items:
+            handler.chunk(item)
+        handler.chunk(b'event: content_block_delta\ndata: {"type": "cont')
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        handler.close_connection = True
+
+    return answer
+
+
+def stall(until: threading.Event) -> Answer:
+    """Says nothing until `until` is set, then hangs up."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        until.wait(WAIT)
+        handler.close_connection = True
+
+    return answer
+
+
+def ping_until_closed(closed: threading.Event) -> Answer:
+    """One event, then pings until writing fails because the other side closed the connection."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        handler.start_events()
+        handler.chunk(anthropic_events()[0])
+        try:
+            for _ in range(WAIT * 100):
+                time.sleep(0.01)
+                handler.chunk(b'event: ping\ndata: {"type": "ping"}\n\n')
+        except OSError:
+            closed.set()
+        handler.close_connection = True
+
+    return answer
+
+
+# --- the proxy ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Proxy:
+    server: ProxyServer
+    thread: threading.Thread
+    waits: list[float] = field(default_factory=list)  # the pauses the proxy made between attempts
+
+    @property
+    def port(self) -> int:
+        return self.server.addresses[0][1]
+
+    def connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+
+    def call(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
+        connection = self.connect()
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.getheaders(), response.read())
+        finally:
+            connection.close()
+
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Reply:
+        return self.call(
+            "POST", path, json.dumps(body).encode(), {"content-type": "application/json", **(headers or {})}
+        )
+
+    def open_stream(self, path: str, body: Any) -> http.client.HTTPResponse:
+        connection = self.connect()
+        connection.request("POST", path, body=json.dumps(body).encode(), headers={"content-type": "application/json"})
+        return connection.getresponse()
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.server.stop()  # and do not wait for anything a failed test left behind
+        self.thread.join(WAIT)
+
+
+def launch_proxy(stand_in: StandIn, engine: Any = None, **overrides: Any) -> Proxy:
+    """A proxy on a free port, serving in a thread, with the stand-in as both upstreams; its retry pauses are
+    recorded in `waits`, not slept."""
+    settings = {
+        "port": 0,
+        "request_timeout": 5.0,
+        "connect_timeout": 2.0,
+        "threads": 8,
+        "anthropic_api_url": stand_in.url + "/anthropic",
+        "openai_api_url": stand_in.url + "/openai",
+    }
+    config = ProxyConfig(**{**settings, **overrides})
+    waits: list[float] = []
+    server = ProxyServer(create_app(config, engine=engine, upstream=Upstream(config, sleep=waits.append)), config)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    return Proxy(server, thread, waits)
+
+
+def read_event(response: http.client.HTTPResponse) -> bytes:
+    """The next server-sent event, through its blank line; b"" at the end of the stream."""
+    lines = []
+    while line := response.readline():
+        lines.append(line)
+        if line in (b"\n", b"\r\n"):
+            break
+    return b"".join(lines)
+
+
+def all_events(response: http.client.HTTPResponse) -> Iterator[bytes]:
+    while event := read_event(response):
+        yield event
