@@ -44,6 +44,8 @@ class ProxyServer:
         self._grace = config.request_timeout
         self._stopping = threading.Event()
         self._hurry = threading.Event()
+        self._closed = False  # set, under the lock, before the loop closes its sockets (and its triggers)
+        self._closing = threading.Lock()
 
     @property
     def addresses(self) -> list[tuple[str, int]]:
@@ -62,6 +64,8 @@ class ProxyServer:
                 deadline = time.monotonic() + self._grace
             if self._idle() or self._hurry.is_set() or time.monotonic() > deadline:
                 break
+        with self._closing:
+            self._closed = True
         self._server.task_dispatcher.shutdown(timeout=1)
         wasyncore.close_all(self._map)
 
@@ -71,8 +75,14 @@ class ProxyServer:
         if self._stopping.is_set():
             self._hurry.set()
         self._stopping.set()
-        for trigger in self._triggers:
-            trigger.pull_trigger()  # wakes the loop at once
+        if not self._closing.acquire(blocking=False):  # never blocks: a signal handler may be running this
+            return  # the loop is closing already
+        try:
+            if not self._closed:
+                for trigger in self._triggers:
+                    trigger.pull_trigger()  # wakes the loop at once
+        finally:
+            self._closing.release()
 
     def _listeners(self) -> list[BaseWSGIServer]:
         return [item for item in self._map.values() if isinstance(item, BaseWSGIServer)]

@@ -240,11 +240,8 @@ class Reply:
 class Proxy:
     server: ProxyServer
     thread: threading.Thread
+    port: int
     waits: list[float] = field(default_factory=list)  # the pauses the proxy made between attempts
-
-    @property
-    def port(self) -> int:
-        return self.server.addresses[0][1]
 
     def connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
@@ -290,7 +287,7 @@ def launch_proxy(stand_in: StandIn, engine: Any = None, **overrides: Any) -> Pro
     server = ProxyServer(create_app(config, engine=engine, upstream=Upstream(config, sleep=waits.append)), config)
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
-    return Proxy(server, thread, waits)
+    return Proxy(server, thread, server.addresses[0][1], waits)
 
 
 def read_event(response: http.client.HTTPResponse) -> bytes:
