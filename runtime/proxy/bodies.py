@@ -79,9 +79,10 @@ class Compression:
         try:
             messages, model, system = body["messages"], body.get("model", ""), body.get("system")
             result = run_within(self._budget, lambda: engine.compress(messages, model, system))
+        except TimeoutError:
+            return self._failed(raw, stream, f"took longer than its budget of {self._budget:g} s")
         except Exception as error:
-            log.warning("compression failed, the original request is sent: %s: %s", type(error).__name__, error)
-            return Outgoing(raw, stream, {"x-headroom-compression-failed": "1"})
+            return self._failed(raw, stream, f"failed: {type(error).__name__}: {error}")
         headers = {
             "x-headroom-tokens-before": str(result.tokens_before),
             "x-headroom-tokens-after": str(result.tokens_after),
@@ -91,6 +92,10 @@ class Compression:
         if not result.ccr_hashes:
             return Outgoing(raw, stream, headers)
         return Outgoing(serialize({**body, "messages": result.messages}), stream, headers)
+
+    def _failed(self, raw: bytes, stream: bool, reason: str) -> Outgoing:
+        log.warning("compression %s; the original request is sent", reason)
+        return Outgoing(raw, stream, {"x-headroom-compression-failed": "1"})
 
 
 def run_within(seconds: float, function: Callable[[], T]) -> T:

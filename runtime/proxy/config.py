@@ -107,7 +107,6 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
 
 
 def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
+    if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
-    return value
+    return int(text)
