@@ -1,8 +1,8 @@
 """Request bodies: reading them within bounds, checking a conversation's shape, and compressing its messages.
 
-The body that goes upstream is the client's own bytes unless compression changed a message: re-serializing an
-unchanged body could reorder nothing but might still change bytes (escapes, spacing, number formats), and the
-promise is that an uncompressed request reaches the provider exactly as it was sent. When compression fails or
+The body that goes upstream is the client's own bytes unless compression changed a message: re-serializing can
+change bytes without changing meaning (escapes, spacing, number formats), and the promise is that a request with
+nothing to compress reaches the provider exactly as it was sent. When compression fails or
 runs past its time budget, the original bytes go upstream and the response says so in
 `x-headroom-compression-failed`: a compression problem never costs the request.
 """
@@ -31,7 +31,6 @@ class Outgoing:
     """What goes upstream for a conversation request, and what the client is told about it."""
 
     body: bytes
-    stream: bool
     headers: dict[str, str] = field(default_factory=dict)  # x-headroom-* response headers
 
 
@@ -50,7 +49,7 @@ def parse_conversation(raw: bytes, max_messages: int) -> dict[str, Any]:
     is not. Everything else is the provider's to check."""
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except ValueError as error:  # UnicodeDecodeError included
         raise InvalidRequest(f"request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
         raise InvalidRequest(f"request body must be a JSON object, not {type(body).__name__}")
@@ -72,17 +71,16 @@ class Compression:
         self._budget = budget
 
     def outgoing(self, raw: bytes, body: dict[str, Any]) -> Outgoing:
-        stream = body.get("stream") is True
         engine = self._engine
         if engine is None:
-            return Outgoing(raw, stream)
+            return Outgoing(raw)
         try:
             messages, model, system = body["messages"], body.get("model", ""), body.get("system")
             result = run_within(self._budget, lambda: engine.compress(messages, model, system))
         except TimeoutError:
-            return self._failed(raw, stream, f"took longer than its budget of {self._budget:g} s")
+            return self._failed(raw, f"took longer than its budget of {self._budget:g} s")
         except Exception as error:
-            return self._failed(raw, stream, f"failed: {type(error).__name__}: {error}")
+            return self._failed(raw, f"failed: {type(error).__name__}: {error}")
         headers = {
             "x-headroom-tokens-before": str(result.tokens_before),
             "x-headroom-tokens-after": str(result.tokens_after),
@@ -90,12 +88,12 @@ class Compression:
             "x-headroom-transforms": str(len(result.ccr_hashes)),  # blocks compressed
         }
         if not result.ccr_hashes:
-            return Outgoing(raw, stream, headers)
-        return Outgoing(serialize({**body, "messages": result.messages}), stream, headers)
+            return Outgoing(raw, headers)
+        return Outgoing(serialize({**body, "messages": result.messages}), headers)
 
-    def _failed(self, raw: bytes, stream: bool, reason: str) -> Outgoing:
+    def _failed(self, raw: bytes, reason: str) -> Outgoing:
         log.warning("compression %s; the original request is sent", reason)
-        return Outgoing(raw, stream, {"x-headroom-compression-failed": "1"})
+        return Outgoing(raw, {"x-headroom-compression-failed": "1"})
 
 
 def run_within(seconds: float, function: Callable[[], T]) -> T:

@@ -38,8 +38,6 @@ BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0  # a provider asking for a longer wait gets its answer forwarded rather than a held request
 _RETRYABLE = (UpstreamTimeout, NewConnectionError, ProtocolError)  # refused, timed out, connection dropped
 
-Headers = Iterable[tuple[str, str]]
-
 
 def request_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The client's headers (names in lower case) as they go upstream: all but hop-by-hop ones, those the proxy
@@ -51,7 +49,7 @@ def request_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return kept
 
 
-def response_headers(headers: Headers) -> list[tuple[str, str]]:
+def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The upstream's headers as they go to the client: all but hop-by-hop ones (the proxy frames the body
     itself), repeated ones (`set-cookie`) kept apart."""
     return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
@@ -101,9 +99,6 @@ class Upstream:
         answer.drain_conn()
         answer.release_conn()
         raise _TryAgain(f"answered {answer.status}", delay)
-
-    def close(self) -> None:
-        self._pool.clear()
 
 
 def backoff(attempt: int) -> float:

@@ -33,9 +33,7 @@ WAIT = 10  # seconds a test waits for something that should happen at once, befo
 
 
 @dataclass
-class Received:
-    method: str
-    path: str
+class Message:
     headers: list[tuple[str, str]]
     body: bytes
 
@@ -44,6 +42,14 @@ class Received:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+
+@dataclass
+class Received(Message):
+    """A request as the stand-in received it."""
+
+    method: str = ""
+    path: str = ""
 
 
 Answer = Callable[["Handler", Received], None]
@@ -62,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         length = int(self.headers.get("content-length") or 0)
-        received = Received(self.command, self.path, list(self.headers.items()), self.rfile.read(length))
+        received = Received(list(self.headers.items()), self.rfile.read(length), method=self.command, path=self.path)
         stand_in = self.server.stand_in
         stand_in.received.append(received)
         answer = stand_in.script.popleft() if stand_in.script else default
@@ -229,16 +235,10 @@ def ping_until_closed(closed: threading.Event) -> Answer:
 
 
 @dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
+class Reply(Message):
+    """An answer as the client received it."""
 
-    def header(self, name: str) -> str | None:
-        return next((value for key, value in self.headers if key.lower() == name), None)
-
-    def json(self) -> Any:
-        return json.loads(self.body)
+    status: int = 0
 
 
 @dataclass
@@ -256,7 +256,7 @@ class Proxy:
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
-            return Reply(response.status, response.getheaders(), response.read())
+            return Reply(response.getheaders(), response.read(), status=response.status)
         finally:
             connection.close()
 
