@@ -62,7 +62,7 @@ class Upstream:
         self._config = config
         self._sleep = sleep
         self._timeout = urllib3.Timeout(connect=config.connect_timeout, read=config.request_timeout)
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=config.threads, **_ca_settings())
+        self._pool = urllib3.PoolManager(num_pools=4, maxsize=config.threads, **ca_settings())
 
     def url(self, provider: Provider) -> str:
         return self._config.upstream_url(provider)
@@ -146,7 +146,9 @@ def _failure(url: str, attempts: int, error: Exception) -> str:
     return f"headroom proxy: no answer from the upstream {url} ({tries}): {error}"
 
 
-def _ca_settings() -> dict[str, str]:
+def ca_settings() -> dict[str, str]:
+    """Where urllib3 finds the certificates to trust: `SSL_CERT_FILE` or `REQUESTS_CA_BUNDLE` (a file or a
+    folder), else nothing, which means the system store."""
     bundle = os.environ.get("SSL_CERT_FILE") or os.environ.get("REQUESTS_CA_BUNDLE")
     if not bundle:
         return {}

@@ -12,6 +12,7 @@ from headroom.runtime.proxy.upstream import (
     BACKOFF_CAP,
     BACKOFF_FIRST,
     backoff,
+    ca_settings,
     request_headers,
     response_headers,
     retry_after,
@@ -52,3 +53,13 @@ def test_response_headers_keep_repeats_and_drop_framing() -> None:
               ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive"), ("Content-Length", "5")]  # fmt: skip
     assert response_headers(answer) == [("Content-Type", "application/json"), ("Set-Cookie", "a=1"),
                                         ("Set-Cookie", "b=2"), ("Content-Length", "5")]  # fmt: skip
+
+
+def test_certificates_come_from_ssl_cert_file_or_requests_ca_bundle(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    assert ca_settings() == {}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))
+    assert ca_settings() == {"ca_cert_dir": str(tmp_path)}
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "corporate.pem"))
+    assert ca_settings() == {"ca_certs": str(tmp_path / "corporate.pem")}
