@@ -1,20 +1,12 @@
-"""Fixtures for the proxy tests: the stand-in provider, and proxies pointed at it (see `proxy_harness`).
-
-This folder is put on the import path so that the tests can import `proxy_harness`, their helpers.
-"""
+"""Fixtures for the proxy tests: the stand-in provider, and proxies pointed at it (see `support.proxy_harness`)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from proxy_harness import Proxy, StandIn, launch_proxy
+from support.proxy_harness import Proxy, StandIn, launch_proxy
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 import pytest
-from proxy_harness import all_events, anthropic_events, events, openai_events, read_event, status
+from support.proxy_harness import all_events, anthropic_events, events, openai_events, read_event, status
 
 LOG = "\n".join(
     f"2026-01-01 12:00:{i % 60:02d} INFO worker-{i % 7} processed batch {i} in {i * 3 % 97} ms status=ok"

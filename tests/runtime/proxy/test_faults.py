@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from proxy_harness import (
+from support.proxy_harness import (
     WAIT,
     Handler,
     Received,

@@ -4,7 +4,7 @@ body and headers (less the hop-by-hop ones) up; the same status, body and header
 from __future__ import annotations
 
 import pytest
-from proxy_harness import all_events, events, openai_events, status
+from support.proxy_harness import all_events, events, openai_events, status
 
 ANTHROPIC = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-test"}
 OPENAI = {"authorization": "Bearer sk-test"}

@@ -7,7 +7,7 @@ import socket
 import threading
 
 import pytest
-from proxy_harness import WAIT, all_events, anthropic_events, events, read_event
+from support.proxy_harness import WAIT, all_events, anthropic_events, events, read_event
 
 STREAM = {
     "model": "claude-sonnet-4-5",
