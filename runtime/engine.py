@@ -28,7 +28,7 @@ from headroom.runtime.store import Store, reference
 from headroom.runtime.tokens import count_tokens
 
 _NEVER_CHANGED = ("system", "developer")  # the system prompt is the caller's, whatever the policy says
-ENGINE_VERSION = "1"  # part of every remembered result's key: bump when a compressor's output changes
+_TIMED_OUT = "left untouched: exceeded its time budget"
 
 
 @dataclass
@@ -122,7 +122,7 @@ class Engine:
         remembered = self.store.result(key) if self.store else None
         if remembered is None:
             text, summary = self._run(decision, slot.text, context, facts.tokens, facts.model, settings["time_budget"])
-            if self.store:
+            if self.store and not summary.startswith(_TIMED_OUT):  # a timeout says more of the load than the block
                 self.store.put_result(key, text, summary)
         else:
             text, summary = remembered
@@ -138,7 +138,7 @@ class Engine:
         """(compressed text, or None to leave the block untouched; what happened)."""
         run = _BudgetedRun(decision.compressor or "", text, decision.params, context)
         if not run.finish_within(budget):
-            return None, f"left untouched: exceeded its time budget of {budget:g} s"
+            return None, f"{_TIMED_OUT} of {budget:g} s"
         if run.error is not None:
             return None, f"left untouched: failed ({type(run.error).__name__}: {run.error})"
         if run.result is None:
@@ -179,9 +179,21 @@ class _BudgetedRun:
 
 def _result_key(ref: str, decision: Decision, context: Context) -> str:
     """Everything a compression result depends on, hashed: equal keys give equal bytes."""
-    parts = [ENGINE_VERSION, ref, decision.compressor or "", json.dumps(dict(decision.params), sort_keys=True),
-             context.query, context.tool_input, context.kind]  # fmt: skip
+    params = json.dumps(dict(decision.params), sort_keys=True)
+    parts = [compressors_fingerprint(), ref, decision.compressor or "", params, context.query, context.tool_input,
+             context.kind]  # fmt: skip
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.cache
+def compressors_fingerprint() -> str:
+    """A hash of the engine's and the compressors' code: a remembered result is reused only by the code that made
+    it, so a new version (or a fix) compresses afresh instead of serving results it would no longer produce."""
+    digest = hashlib.sha256()
+    folder = Path(__file__).parent
+    for path in sorted([*folder.glob("compressors/*.py"), folder / "detect.py", folder / "engine.py"]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _provider(messages: list[Any], model: str) -> str:

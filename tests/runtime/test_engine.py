@@ -207,3 +207,25 @@ def test_every_prefix_compresses_to_a_prefix(shared_engine: Engine, messages: li
         whole = shared_engine.compress(messages).messages
         for end in range(1, len(messages) + 1):
             assert shared_engine.compress(messages[:end]).messages == whole[:end]
+
+
+def test_a_timeout_is_not_remembered(tmp_path: Path, stand_in: dict[str, Any]) -> None:
+    def slow(text: str, params: Any, context: Context) -> Compressed:
+        time.sleep(0.3)
+        return halve(text, params, context)
+
+    stand_in["function"] = slow
+    engine = make_engine(tmp_path, budget="50 ms")
+    assert result_text(engine.compress(conversation(tool_turn("Bash", LOG))).messages, 2) == LOG
+    stand_in["function"] = halve  # the machine is less loaded now: the next turn compresses it
+    assert result_text(engine.compress(conversation(tool_turn("Bash", LOG))).messages, 2) != LOG
+
+
+def test_results_are_remembered_only_for_the_code_that_made_them(tmp_path: Path, stand_in: dict[str, Any]) -> None:
+    engine = make_engine(tmp_path)
+    first = engine.compress(conversation(tool_turn("Bash", LOG))).messages
+    stand_in["function"] = lambda *a: Compressed("new code, new bytes", "changed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "compressors_fingerprint", lambda: "another version")
+        assert result_text(engine.compress(conversation(tool_turn("Bash", LOG))).messages, 2) == "new code, new bytes"
+    assert engine.compress(conversation(tool_turn("Bash", LOG))).messages == first
