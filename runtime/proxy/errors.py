@@ -27,6 +27,10 @@ class ProxyError(Exception):
     openai_type: ClassVar[str] = "server_error"
     code: ClassVar[str] = "internal_error"
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the error comes with (`Retry-After`, for one)."""
+        return {}
+
 
 class InvalidRequest(ProxyError):
     """The body is not JSON, or not the shape the endpoint takes."""
@@ -42,6 +46,47 @@ class RequestTooLarge(ProxyError):
     anthropic_type = "request_too_large"
     openai_type = "invalid_request_error"
     code = "request_too_large"
+
+
+class Unauthorized(ProxyError):
+    """A caller from another machine without the proxy's token (`HEADROOM_PROXY_TOKEN`)."""
+
+    status = 401
+    anthropic_type = "authentication_error"
+    openai_type = "invalid_request_error"
+    code = "invalid_proxy_token"
+
+
+class Forbidden(ProxyError):
+    """A loopback-only endpoint called from another machine."""
+
+    status = 403
+    anthropic_type = "permission_error"
+    openai_type = "invalid_request_error"
+    code = "loopback_only"
+
+
+class NotFound(ProxyError):
+    status = 404
+    anthropic_type = "not_found_error"
+    openai_type = "invalid_request_error"
+    code = "not_found"
+
+
+class RateLimited(ProxyError):
+    """The caller sent more requests per minute than `--rpm` allows; it may try again after `retry_after` s."""
+
+    status = 429
+    anthropic_type = "rate_limit_error"
+    openai_type = "requests"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class UpstreamUnavailable(ProxyError):
@@ -75,6 +120,7 @@ def register(app: falcon.App) -> None:
 
 def _answer(req: falcon.Request, resp: falcon.Response, error: ProxyError, params: dict[str, Any]) -> None:
     resp.status = error.status
+    resp.set_headers(error.headers())
     resp.media = error_body(provider_for(req.path, req.headers_lower), error)
 
 
