@@ -38,6 +38,11 @@ class ProxyConfig:
     openai_api_url: str = "https://api.openai.com"
     max_body_bytes: int = MAX_BODY_BYTES
     max_messages: int = MAX_MESSAGES
+    # Required of callers from other machines (header `x-headroom-token`). From the environment only: a flag's
+    # value would be visible to every user of the machine in the process list.
+    proxy_token: str | None = None
+    rpm: int | None = None  # requests per minute per client address; None: no limit
+    protect_tool_results: tuple[str, ...] = ()  # tool-name globs whose results are never compressed
 
     def upstream_url(self, provider: Provider) -> str:
         """The provider's base URL, without a trailing slash (request paths are appended to it)."""
@@ -63,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--anthropic-api-url", "ANTHROPIC_TARGET_API_URL", str, defaults.anthropic_api_url,
           "the Anthropic upstream")  # fmt: skip
     _flag(parser, "--openai-api-url", "OPENAI_TARGET_API_URL", str, defaults.openai_api_url, "the OpenAI upstream")
+    _flag(parser, "--rpm", "HEADROOM_RPM", _positive(int), None, "requests per minute per client (default: no limit)")
+    _flag(parser, "--protect-tool-results", "HEADROOM_PROTECT_TOOL_RESULTS", _globs, (),
+          "comma-separated tool names (globs) whose results are never compressed")  # fmt: skip
     parser.add_argument(
         "--no-optimize",
         action="store_true",
@@ -84,6 +92,9 @@ def from_arguments(args: argparse.Namespace) -> ProxyConfig:
         compression_timeout=args.compression_timeout_seconds,
         anthropic_api_url=args.anthropic_api_url,
         openai_api_url=args.openai_api_url,
+        proxy_token=os.environ.get("HEADROOM_PROXY_TOKEN") or None,
+        rpm=args.rpm,
+        protect_tool_results=args.protect_tool_results,
     )
 
 
@@ -104,6 +115,10 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
 
     convert.__name__ = kind.__name__  # argparse names the type in its message: "invalid int value"
     return convert
+
+
+def _globs(text: str) -> tuple[str, ...]:
+    return tuple(glob.strip() for glob in text.split(",") if glob.strip())
 
 
 def _port(text: str) -> int:
