@@ -10,6 +10,7 @@ leaves its block untouched, and `transforms_applied` says so.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import json
@@ -78,9 +79,16 @@ class BlockFacts:
 
 
 class Engine:
-    def __init__(self, router: Router, store: Store | None) -> None:
+    def __init__(self, router: Router, store: Store | None, protected_tools: tuple[str, ...] = ()) -> None:
         self.router = router
         self.store = store
+        # Tool-name globs (fnmatch, case-sensitive, like the policy's `exclude tools`) whose results are kept
+        # whatever the policy says: the proxy's `--protect-tool-results`, checked before the router is asked.
+        self.protected_tools = protected_tools
+
+    def protecting(self, tools: tuple[str, ...]) -> Engine:
+        """This engine (same router, same store) with the results of `tools` protected as well."""
+        return Engine(self.router, self.store, (*self.protected_tools, *tools)) if tools else self
 
     def compress(self, messages: list[Any], model: str = "", system: Any = None) -> CompressResult:
         """Compress a conversation; `system` is never changed (it is accepted so callers can pass a whole body)."""
@@ -109,10 +117,21 @@ class Engine:
 
     def _decide(self, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome | None:
         """None when the policy keeps the block; otherwise what compressing it gave."""
-        if facts.role in _NEVER_CHANGED:
+        if facts.role in _NEVER_CHANGED or self._protected(facts.tool):
             return None
         decision = self.router.route(facts)
         return self._apply(decision, facts, query, settings) if decision.action == "compress" else None
+
+    def _protected(self, tool: str) -> bool:
+        return bool(tool) and any(fnmatch.fnmatchcase(tool, glob) for glob in self.protected_tools)
+
+    def retrieve(self, ref: str, query: str | None = None) -> str | None:
+        """The original text stored under a reference, or only its lines that mention the query's words."""
+        original = self.store.original(ref) if self.store else None
+        if original is None or not query:
+            return original
+        words = [word.lower() for word in query.split() if word.strip()]
+        return "\n".join(line for line in original.split("\n") if any(word in line.lower() for word in words))
 
     def _apply(self, decision: Decision, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome:
         slot = facts.slot
@@ -228,9 +247,4 @@ def compress(
 
 def retrieve(ref: str, query: str | None = None, rules: str | Path | None = None) -> str | None:
     """The original text stored under a reference, or only its lines that mention the query's words."""
-    store = engine_for(str(rules) if rules is not None else None).store
-    original = store.original(ref) if store else None
-    if original is None or not query:
-        return original
-    words = [word.lower() for word in query.split() if word.strip()]
-    return "\n".join(line for line in original.split("\n") if any(word in line.lower() for word in words))
+    return engine_for(str(rules) if rules is not None else None).retrieve(ref, query)
