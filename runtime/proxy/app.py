@@ -9,6 +9,7 @@ from headroom.runtime.proxy import errors
 from headroom.runtime.proxy.bodies import Compression
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.health import Health, Livez, Readyz
+from headroom.runtime.proxy.metering import budgeted
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.resources import Conversation, Passthrough
@@ -20,7 +21,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     client for the configured providers. The engine is loaded even with `optimize` off: health reports its
     policy, and readiness its store."""
     engine = engine or engine_for(str(config.rules) if config.rules is not None else None)
-    upstream = upstream or Upstream(config)
+    upstream = budgeted(upstream or Upstream(config), config)
     compression = Compression(engine if config.optimize else None, config.compression_timeout)
     app = falcon.App(middleware=[RequestLog()])
     errors.register(app)

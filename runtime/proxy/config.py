@@ -19,6 +19,7 @@ from headroom.runtime.proxy.providers import Provider
 
 MAX_BODY_BYTES = 100 * 1024**2  # a conversation larger than this is a mistake, not a prompt
 MAX_MESSAGES = 10_000
+BUDGET_PERIODS = ("hourly", "daily", "monthly")
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,15 @@ class ProxyConfig:
     openai_api_url: str = "https://api.openai.com"
     max_body_bytes: int = MAX_BODY_BYTES
     max_messages: int = MAX_MESSAGES
+    log_file: Path | None = None  # the JSONL request log; None: no log
+    log_messages: bool = False  # whether the log has the conversations' messages
     # Required of callers from other machines (header `x-headroom-token`). From the environment only: a flag's
     # value would be visible to every user of the machine in the process list.
     proxy_token: str | None = None
     rpm: int | None = None  # requests per minute per client address; None: no limit
     protect_tool_results: tuple[str, ...] = ()  # tool-name globs whose results are never compressed
+    budget: float | None = None  # US dollars the providers may bill per budget period; None: no limit
+    budget_period: str = "daily"  # hourly, daily or monthly (calendar periods in UTC)
 
     def upstream_url(self, provider: Provider) -> str:
         """The provider's base URL, without a trailing slash (request paths are appended to it)."""
@@ -68,14 +73,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--anthropic-api-url", "ANTHROPIC_TARGET_API_URL", str, defaults.anthropic_api_url,
           "the Anthropic upstream")  # fmt: skip
     _flag(parser, "--openai-api-url", "OPENAI_TARGET_API_URL", str, defaults.openai_api_url, "the OpenAI upstream")
+    _flag(parser, "--log-file", "HEADROOM_LOG_FILE", Path, None, "append a JSON line per request to this file")
     _flag(parser, "--rpm", "HEADROOM_RPM", _positive(int), None, "requests per minute per client (default: no limit)")
     _flag(parser, "--protect-tool-results", "HEADROOM_PROTECT_TOOL_RESULTS", _globs, (),
           "comma-separated tool names (globs) whose results are never compressed")  # fmt: skip
+    _flag(parser, "--budget", "HEADROOM_BUDGET", _positive(float), None, "US dollars to spend per budget period")
+    _flag(parser, "--budget-period", "HEADROOM_BUDGET_PERIOD", _period, defaults.budget_period,
+          "hourly, daily or monthly")  # fmt: skip
     parser.add_argument(
         "--no-optimize",
         action="store_true",
-        default=os.environ.get("HEADROOM_NO_OPTIMIZE", "").lower() not in ("", "0", "false", "no"),
+        default=_env_true("HEADROOM_NO_OPTIMIZE"),
         help="forward requests without compressing them (env HEADROOM_NO_OPTIMIZE=1)",
+    )
+    parser.add_argument(
+        "--log-messages",
+        action="store_true",
+        default=_env_true("HEADROOM_LOG_MESSAGES"),
+        help="include the messages in the request log (env HEADROOM_LOG_MESSAGES=1)",
     )
 
 
@@ -92,9 +107,13 @@ def from_arguments(args: argparse.Namespace) -> ProxyConfig:
         compression_timeout=args.compression_timeout_seconds,
         anthropic_api_url=args.anthropic_api_url,
         openai_api_url=args.openai_api_url,
+        log_file=args.log_file,
+        log_messages=args.log_messages,
         proxy_token=os.environ.get("HEADROOM_PROXY_TOKEN") or None,
         rpm=args.rpm,
         protect_tool_results=args.protect_tool_results,
+        budget=args.budget,
+        budget_period=args.budget_period,
     )
 
 
@@ -104,6 +123,11 @@ def _flag(parser: argparse.ArgumentParser, name: str, env: str, kind: Callable[[
     with the flag's type, so a bad value in the environment is reported like a bad flag."""
     value = os.environ.get(env)
     parser.add_argument(name, type=kind, default=default if value is None else value, help=f"{help} (env {env})")
+
+
+def _env_true(name: str) -> bool:
+    """A switch's environment twin: set to anything but nothing, 0, false or no."""
+    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
@@ -119,6 +143,12 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
 
 def _globs(text: str) -> tuple[str, ...]:
     return tuple(glob.strip() for glob in text.split(",") if glob.strip())
+
+
+def _period(text: str) -> str:
+    if text not in BUDGET_PERIODS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(BUDGET_PERIODS)}")
+    return text
 
 
 def _port(text: str) -> int:

@@ -1,0 +1,131 @@
+"""The spending limit (`--budget USD --budget-period hourly|daily|monthly`): what has been spent in the current
+period, and the check that keeps it under the limit.
+
+A request reserves its estimated cost before it is forwarded, and the check and the reservation are one step under
+a lock, so requests arriving together cannot all pass a check that only one of them fits. When the answer is in,
+the reservation is settled to what the provider reports it used. Periods are calendar hours, days and months in
+UTC. The amounts spent are kept in `~/.headroom/budget.json`, written whole to a temporary file and renamed over
+the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from headroom.runtime.proxy.errors import RateLimited
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path("~/.headroom/budget.json")
+KEPT_PERIODS = 100  # periods remembered in the file, the latest ones
+_KEY_FORMATS = {"hourly": "%Y-%m-%dT%H", "daily": "%Y-%m-%d", "monthly": "%Y-%m"}
+
+
+class BudgetExceeded(RateLimited):
+    """The request could cost more than what is left of the period's budget; it may be tried again when the
+    next period starts."""
+
+    code = "budget_exceeded"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    period: str  # the period key the amount was reserved in
+    amount: float
+
+
+class Ledger:
+    """The amounts spent per period, reserved and settled under one lock, persisted at every change."""
+
+    def __init__(self, limit: float, period: str, path: Path | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+        if period not in _KEY_FORMATS:
+            raise ValueError(f"budget period {period!r} is not one of {', '.join(_KEY_FORMATS)}")
+        self.limit = limit
+        self.period = period
+        self._path = (path or DEFAULT_PATH).expanduser()
+        self._now = now
+        self._lock = threading.Lock()
+        self._spent = _load(self._path)
+
+    def reserve(self, amount: float) -> Reservation:
+        """Count `amount` as spent in the current period, or raise `BudgetExceeded` if it does not fit."""
+        with self._lock:
+            key = self._key()
+            spent = self._spent.get(key, 0.0)
+            if spent + amount > self.limit:
+                raise BudgetExceeded(
+                    f"headroom budget exceeded: this request could cost ${amount:.4f} and ${spent:.4f} of the "
+                    f"{self.period} budget of ${self.limit:.2f} is spent", self._seconds_left())  # fmt: skip
+            self._spent[key] = spent + amount
+            self._save()
+        return Reservation(key, amount)
+
+    def settle(self, reservation: Reservation, actual: float) -> None:
+        """Replace a reservation with what the request actually cost."""
+        with self._lock:
+            spent = self._spent.get(reservation.period, 0.0) - reservation.amount + actual
+            self._spent[reservation.period] = max(0.0, spent)
+            self._save()
+
+    def spent(self) -> float:
+        """What the current period has spent so far, reservations included."""
+        with self._lock:
+            return self._spent.get(self._key(), 0.0)
+
+    def _key(self) -> str:
+        return self._now().strftime(_KEY_FORMATS[self.period])
+
+    def _seconds_left(self) -> int:
+        now = self._now()
+        start = datetime.strptime(now.strftime(_KEY_FORMATS[self.period]), _KEY_FORMATS[self.period])
+        start = start.replace(tzinfo=now.tzinfo)
+        if self.period == "hourly":
+            end = start + timedelta(hours=1)
+        elif self.period == "daily":
+            end = start + timedelta(days=1)
+        else:
+            end = (start + timedelta(days=32)).replace(day=1)
+        return max(1, int((end - now).total_seconds()) + 1)
+
+    def _save(self) -> None:
+        kept = dict(sorted(self._spent.items())[-KEPT_PERIODS:])
+        try:
+            _write_atomically(self._path, json.dumps({"spent": kept}, indent=1))
+        except OSError as error:  # the limit still holds in memory; only a restart would forget
+            log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
+
+
+def _load(path: Path) -> dict[str, float]:
+    """The amounts in the file (hourly, daily and monthly keys never collide); empty when it is unreadable."""
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("the budget file %s is unreadable (%s); spending starts from zero", path, error)
+        return {}
+    spent = document.get("spent") if isinstance(document, dict) else None
+    if not isinstance(spent, dict):
+        return {}
+    return {key: float(value) for key, value in spent.items() if isinstance(value, (int, float))}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
