@@ -1,4 +1,6 @@
-"""Reading and rewriting conversations in both message shapes, Anthropic and OpenAI chat.
+"""Reading and rewriting conversations in both message shapes, Anthropic and OpenAI chat, and the input items of
+OpenAI's Responses API (messages with `input_text`/`output_text` parts, `function_call` items and their
+`function_call_output` results).
 
 The engine sees a conversation as a list of text slots — every place holding text an LLM reads — and gives back
 new text for some of them. Everything else is left exactly as it was: the number, order and roles of messages,
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Path = tuple[str | int, ...]
+_TEXT_PARTS = ("text", "input_text", "output_text")  # chat and Anthropic; Responses input; Responses output
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,10 @@ def _message_slots(index: int, message: Mapping[str, Any], calls: dict[str, _Too
         call = calls.get(str(message.get("tool_call_id", "")), _ToolCall("", ""))
         yield from _text_slots(index, ("content",), content, "tool", call)
         return
+    if message.get("type") == "function_call_output":  # OpenAI Responses: a tool's result is an item of its own
+        call = calls.get(str(message.get("call_id", "")), _ToolCall("", ""))
+        yield from _text_slots(index, ("output",), message.get("output"), "tool", call)
+        return
     if isinstance(content, str):
         yield Slot(index, ("content",), content, role)
         return
@@ -97,7 +104,7 @@ def _message_slots(index: int, message: Mapping[str, Any], calls: dict[str, _Too
         if not isinstance(block, Mapping):
             continue
         kind = block.get("type")
-        if kind == "text" and isinstance(block.get("text"), str):
+        if kind in _TEXT_PARTS and isinstance(block.get("text"), str):
             yield Slot(index, ("content", position, "text"), block["text"], role)
         elif kind == "tool_result":
             call = calls.get(str(block.get("tool_use_id", "")), _ToolCall("", ""))
@@ -111,7 +118,7 @@ def _text_slots(index: int, path: Path, content: Any, role: str, call: _ToolCall
         yield Slot(index, path, content, role, call.name, call.input, is_error)
     elif isinstance(content, list):
         for position, part in enumerate(content):
-            if isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str):
+            if isinstance(part, Mapping) and part.get("type") in _TEXT_PARTS and isinstance(part.get("text"), str):
                 yield Slot(index, (*path, position, "text"), part["text"], role, call.name, call.input, is_error)
 
 
@@ -119,7 +126,7 @@ def _own_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [b["text"] for b in content if isinstance(b, Mapping) and b.get("type") == "text"
+        texts = [b["text"] for b in content if isinstance(b, Mapping) and b.get("type") in _TEXT_PARTS
                  and isinstance(b.get("text"), str)]  # fmt: skip
         return "\n".join(texts)
     return ""
@@ -146,6 +153,9 @@ def _calls_with_ids(message: Mapping[str, Any]) -> Iterator[tuple[str, _ToolCall
             function = call.get("function") or {}
             arguments = function.get("arguments", "")
             yield str(call.get("id", "")), _ToolCall(str(function.get("name", "")), str(arguments))
+    if message.get("type") == "function_call":  # OpenAI Responses: the call is an item of its own
+        arguments = str(message.get("arguments", ""))
+        yield str(message.get("call_id", "")), _ToolCall(str(message.get("name", "")), arguments)
 
 
 def _set(container: Any, path: Path, text: str) -> None:

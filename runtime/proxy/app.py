@@ -13,6 +13,7 @@ from headroom.runtime.proxy.metering import budgeted
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.resources import Conversation, Passthrough
+from headroom.runtime.proxy.responses import Responses
 from headroom.runtime.proxy.upstream import Upstream
 
 
@@ -27,6 +28,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     errors.register(app)
     app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config))
     app.add_route("/v1/chat/completions", Conversation(Provider.OPENAI, compression, upstream, config))
+    app.add_route("/v1/responses", Responses(compression, upstream, config))
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
     app.add_route("/health", Health(engine, config))

@@ -41,8 +41,7 @@ class Conversation:
 class Passthrough:
     """Every other path, every method (a Falcon sink): `/v1/messages/count_tokens`, `/v1/messages/batches*`,
     `/v1/models*`, `/v1/files*` and anything a provider adds later, forwarded with its bytes unchanged to the
-    provider `providers.provider_for` names. `POST /v1/responses` (OpenAI Responses, Codex) is passed through as
-    well for now: compressing its input items is a later increment."""
+    provider `providers.provider_for` names."""
 
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
