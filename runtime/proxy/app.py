@@ -12,6 +12,7 @@ from headroom.runtime.proxy.health import Health, Livez, Readyz
 from headroom.runtime.proxy.metering import budgeted
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.providers import Provider
+from headroom.runtime.proxy.reload import LiveEngine
 from headroom.runtime.proxy.resources import Conversation, Passthrough
 from headroom.runtime.proxy.responses import Responses
 from headroom.runtime.proxy.upstream import Upstream
@@ -22,6 +23,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     client for the configured providers. The engine is loaded even with `optimize` off: health reports its
     policy, and readiness its store."""
     engine = engine or engine_for(str(config.rules) if config.rules is not None else None)
+    engine = LiveEngine(engine)  # recompiled rules are picked up without a restart
     upstream = budgeted(upstream or Upstream(config), config)
     compression = Compression(engine if config.optimize else None, config.compression_timeout)
     app = falcon.App(middleware=[RequestLog()])

@@ -32,6 +32,7 @@ class Outgoing:
 
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)  # x-headroom-* response headers
+    compressed: dict[str, Any] | None = None  # the body sent, when compression stored originals to retrieve
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:
@@ -89,7 +90,8 @@ class Compression:
         }
         if not result.ccr_hashes:
             return Outgoing(raw, headers)
-        return Outgoing(serialize({**body, "messages": result.messages}), headers)
+        compressed = {**body, "messages": result.messages}
+        return Outgoing(serialize(compressed), headers, compressed)
 
     def _failed(self, raw: bytes, reason: str) -> Outgoing:
         log.warning("compression %s; the original request is sent", reason)

@@ -7,6 +7,7 @@ the client wrote them; every answer, error statuses included, comes back as the 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import falcon
@@ -14,27 +15,35 @@ import falcon
 from headroom.runtime.proxy.bodies import Compression, parse_conversation, read_body
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.providers import Provider, provider_for
+from headroom.runtime.proxy.retrieval import Retrieval
 from headroom.runtime.proxy.streaming import relay
 from headroom.runtime.proxy.upstream import Upstream, request_headers
 
 
 class Conversation:
     """`POST /v1/messages` (Anthropic) and `POST /v1/chat/completions` (OpenAI): the body's messages are
-    compressed, then the request is forwarded and the answer, streamed or not, relayed as it arrives. Other methods
-    on these paths are answered 405 by Falcon: no provider defines them."""
+    compressed, then the request is forwarded and the answer, streamed or not, relayed as it arrives. When
+    compression stored originals, `retrieval` runs the retrieve loop instead (see `retrieval`). Other methods on
+    these paths are answered 405 by Falcon: no provider defines them."""
 
-    def __init__(self, provider: Provider, compression: Compression, upstream: Upstream, config: ProxyConfig) -> None:
+    def __init__(self, provider: Provider, compression: Compression, upstream: Upstream, config: ProxyConfig,
+                 retrieval: Retrieval | None = None) -> None:  # fmt: skip
         self._provider = provider
         self._compression = compression
         self._upstream = upstream
         self._config = config
+        self._retrieval = retrieval
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         raw = read_body(req, self._config.max_body_bytes)
         outgoing = self._compression.outgoing(raw, parse_conversation(raw, self._config.max_messages))
         headers = request_headers(req.headers_lower)
-        answer = self._upstream.send(self._provider, req.method, target(req), headers, outgoing.body)
-        relay(resp, answer, self._provider, req.method)
+        send = partial(self._upstream.send, self._provider, req.method, target(req), headers)
+        compressed = outgoing.compressed
+        if compressed is not None and self._retrieval and self._retrieval.applies(self._provider, compressed):
+            self._retrieval.respond(resp, self._provider, req.method, send, compressed)
+        else:
+            relay(resp, send(outgoing.body), self._provider, req.method)
         resp.set_headers(outgoing.headers)
 
 

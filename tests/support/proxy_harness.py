@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import sys
 import threading
@@ -312,3 +313,77 @@ def read_event(response: http.client.HTTPResponse) -> bytes:
 def all_events(response: http.client.HTTPResponse) -> Iterator[bytes]:
     while event := read_event(response):
         yield event
+
+
+# --- a model that retrieves (the retrieve loop) -------------------------------------------------------------------
+
+_MARKER_REF = re.compile(r"retrieve with ref=([0-9a-f]+)")
+USAGE = {"input_tokens": 100, "output_tokens": 10}  # each scripted Anthropic answer's usage
+OPENAI_USAGE = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+
+
+def retrieving(query: str | None = None, also: str | None = None) -> Answer:
+    """A model that says a word and calls `headroom_retrieve` with the first ref in the request's markers (with
+    `query` when given), and the client's tool `also` when given; streamed when the request asks."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        match = _MARKER_REF.search(received.body.decode())
+        assert match, "the request carries no marker to retrieve"
+        calls = [("call_r", "headroom_retrieve", {"ref": match.group(1), **({"query": query} if query else {})})]
+        calls += [("call_c", also, {"command": "ls"})] if also else []
+        model_answer(handler, received, "Let me look.", calls)
+
+    return answer
+
+
+def quoting(needle: str) -> Answer:
+    """A model that answers with the first line of the request's last tool result that contains `needle`."""
+
+    def answer(handler: Handler, received: Received) -> None:
+        last = received.json()["messages"][-1]
+        result = last["content"] if last["role"] == "tool" else last["content"][-1]["content"]
+        line = next((line for line in result.split("\n") if needle in line), "nothing")
+        model_answer(handler, received, f"Found: {line}", [])
+
+    return answer
+
+
+def model_answer(handler: Handler, received: Received, text: str, calls: list[tuple[str, str, Any]]) -> None:
+    """A model's answer with `text` and tool `calls` (id, name, input), shaped for the endpoint it was sent to."""
+    if not received.path.endswith("/v1/messages"):
+        tool_calls = [{"id": id, "type": "function", "function": {"name": name, "arguments": json.dumps(input)}}
+                      for id, name, input in calls]  # fmt: skip
+        message = {"role": "assistant", "content": text, **({"tool_calls": tool_calls} if calls else {})}
+        choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+        body = {"object": "chat.completion", "choices": [choice], "usage": OPENAI_USAGE}
+        return handler.send(200, json.dumps(body).encode(), [("content-type", "application/json")])
+    content = [{"type": "text", "text": text}]
+    content += [{"type": "tool_use", "id": id, "name": name, "input": input} for id, name, input in calls]
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "content": content,
+               "stop_reason": "tool_use" if calls else "end_turn", "usage": USAGE}  # fmt: skip
+    if received.json().get("stream"):
+        return events(*message_events(message))(handler, received)
+    return handler.send(200, json.dumps(message).encode(), [("content-type", "application/json")])
+
+
+def message_events(message: dict[str, Any]) -> list[bytes]:
+    """An Anthropic message as the event stream that carries it: start, each block's start, delta and stop, the
+    stop reason with the output tokens, stop."""
+    start = {"type": "message_start", "message": {**message, "content": [], "stop_reason": None,
+                                                    "usage": {**message["usage"], "output_tokens": 1}}}  # fmt: skip
+    items: list[dict[str, Any]] = [start]
+    for index, block in enumerate(message["content"]):
+        if block["type"] == "text":
+            empty, delta = {**block, "text": ""}, {"type": "text_delta", "text": block["text"]}
+        else:
+            empty, delta = (
+                {**block, "input": {}},
+                {"type": "input_json_delta", "partial_json": json.dumps(block["input"])},
+            )
+        items += [{"type": "content_block_start", "index": index, "content_block": empty},
+                  {"type": "content_block_delta", "index": index, "delta": delta},
+                  {"type": "content_block_stop", "index": index}]  # fmt: skip
+    output = {"output_tokens": message["usage"]["output_tokens"]}
+    items += [{"type": "message_delta", "delta": {"stop_reason": message["stop_reason"]}, "usage": output},
+              {"type": "message_stop"}]  # fmt: skip
+    return [f"event: {item['type']}\ndata: {json.dumps(item)}\n\n".encode() for item in items]
