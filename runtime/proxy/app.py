@@ -15,6 +15,7 @@ from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.reload import LiveEngine
 from headroom.runtime.proxy.resources import Conversation, Passthrough
 from headroom.runtime.proxy.responses import Responses
+from headroom.runtime.proxy.retrieval import Retrieval
 from headroom.runtime.proxy.upstream import Upstream
 
 
@@ -28,8 +29,9 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     compression = Compression(engine if config.optimize else None, config.compression_timeout)
     app = falcon.App(middleware=[RequestLog()])
     errors.register(app)
-    app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config))
-    app.add_route("/v1/chat/completions", Conversation(Provider.OPENAI, compression, upstream, config))
+    retrieval = Retrieval(engine)
+    app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config, retrieval))
+    app.add_route("/v1/chat/completions", Conversation(Provider.OPENAI, compression, upstream, config, retrieval))
     app.add_route("/v1/responses", Responses(compression, upstream, config))
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
