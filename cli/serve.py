@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
     from headroom.runtime.engine import engine_for
     from headroom.runtime.proxy import config as settings
     from headroom.runtime.proxy.app import create_app
+    from headroom.runtime.proxy.savings import Savings, default_path
     from headroom.runtime.proxy.server import serve
 
     parser = argparse.ArgumentParser(prog=prog, description="The context-compression proxy.")
@@ -39,5 +40,10 @@ def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
     loaded_from = "compiled in memory" if router.generated is None else router.generated
     print(f"{prog}: policy {router.entry} loaded ({loaded_from})", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(create_app(config, engine=engine), config, lambda line: print(f"{prog}: {line}", file=sys.stderr, flush=True))
+    savings = Savings(default_path())
+    try:
+        serve(create_app(config, engine=engine, savings=savings), config,
+              lambda line: print(f"{prog}: {line}", file=sys.stderr, flush=True))  # fmt: skip
+    finally:
+        savings.flush()  # the last second's requests
     return 0

@@ -32,6 +32,16 @@ _NEVER_CHANGED = ("system", "developer")  # the system prompt is the caller's, w
 _TIMED_OUT = "left untouched: exceeded its time budget"
 
 
+@dataclass(frozen=True)
+class BlockRecord:
+    """What happened to one block, for the proxy's numbers by tool and by content kind."""
+
+    tool: str  # "" for a block that is not a tool result
+    kind: str  # "" when nothing asked for the kind (detecting it only to count it would cost every block)
+    tokens_before: int
+    tokens_after: int
+
+
 @dataclass
 class CompressResult:
     messages: list[Any]
@@ -41,6 +51,7 @@ class CompressResult:
     compression_ratio: float  # tokens_after / tokens_before: 0.25 means a quarter of the tokens are left
     transforms_applied: list[str] = field(default_factory=list)
     ccr_hashes: list[str] = field(default_factory=list)  # references of the stored originals (for retrieve)
+    blocks: list[BlockRecord] = field(default_factory=list)  # one per text block, in order
 
 
 class BlockFacts:
@@ -74,6 +85,10 @@ class BlockFacts:
         return self.detected.kind
 
     @property
+    def kind_if_detected(self) -> str:
+        return self._detected.kind if self._detected is not None else ""
+
+    @property
     def items(self) -> int:
         return self.detected.items
 
@@ -98,14 +113,17 @@ class Engine:
         replacements: dict[tuple[int, conversation.Path], str] = {}
         transforms: list[str] = []
         references: list[str] = []
+        blocks: list[BlockRecord] = []
         before = after = sum(count_tokens(text, model) for text in conversation.tool_inputs_texts(messages))
         for slot in conversation.slots(messages):
             tokens = count_tokens(slot.text, model)
             age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
             facts = BlockFacts(slot, tokens, model, provider, age, queries[slot.message])
             outcome = self._decide(facts, queries[slot.message], settings)
+            tokens_after = tokens if outcome is None or outcome.text is None else outcome.tokens
             before += tokens
-            after += tokens if outcome is None or outcome.text is None else outcome.tokens
+            after += tokens_after
+            blocks.append(BlockRecord(slot.tool, facts.kind_if_detected, tokens, tokens_after))
             if outcome is not None:
                 transforms.append(outcome.note)
             if outcome is not None and outcome.text is not None:
@@ -113,7 +131,7 @@ class Engine:
                 references.append(outcome.ref)
         new_messages = conversation.rewrite(messages, replacements) if replacements else list(messages)
         ratio = after / before if before else 1.0
-        return CompressResult(new_messages, before, after, before - after, ratio, transforms, references)
+        return CompressResult(new_messages, before, after, before - after, ratio, transforms, references, blocks)
 
     def _decide(self, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome | None:
         """None when the policy keeps the block; otherwise what compressing it gave."""

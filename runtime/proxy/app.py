@@ -6,6 +6,7 @@ import falcon
 
 from headroom.runtime.engine import Engine, engine_for
 from headroom.runtime.proxy import errors
+from headroom.runtime.proxy.accounting import Accounting
 from headroom.runtime.proxy.bodies import Compression
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.health import Health, Livez, Readyz
@@ -13,21 +14,28 @@ from headroom.runtime.proxy.metering import budgeted
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.reload import LiveEngine
+from headroom.runtime.proxy.reports import add_reports
+from headroom.runtime.proxy.requestlog import request_log
 from headroom.runtime.proxy.resources import Conversation, Passthrough
 from headroom.runtime.proxy.responses import Responses
 from headroom.runtime.proxy.retrieval import Retrieval
+from headroom.runtime.proxy.savings import Savings, default_path
+from headroom.runtime.proxy.stats import Stats
 from headroom.runtime.proxy.upstream import Upstream
 
 
-def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upstream | None = None) -> falcon.App:
+def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upstream | None = None,
+               savings: Savings | None = None) -> falcon.App:  # fmt: skip
     """The app for a configuration. `engine` defaults to the one for `config.rules`, `upstream` to a pooled
-    client for the configured providers. The engine is loaded even with `optimize` off: health reports its
-    policy, and readiness its store."""
+    client for the configured providers, `savings` to the lifetime savings file. The engine is loaded even with
+    `optimize` off: health reports its policy, and readiness its store."""
     engine = engine or engine_for(str(config.rules) if config.rules is not None else None)
     engine = LiveEngine(engine)  # recompiled rules are picked up without a restart
     upstream = budgeted(upstream or Upstream(config), config)
+    stats = Stats(savings or Savings(default_path()))
+    accounting = Accounting(stats, request_log(config))
     compression = Compression(engine if config.optimize else None, config.compression_timeout)
-    app = falcon.App(middleware=[RequestLog()])
+    app = falcon.App(middleware=[RequestLog(), accounting])
     errors.register(app)
     retrieval = Retrieval(engine)
     app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config, retrieval))
@@ -36,5 +44,6 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
     app.add_route("/health", Health(engine, config))
+    add_reports(app, stats)
     app.add_sink(Passthrough(upstream), prefix="/")  # routes above take precedence over the sink
     return app

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import falcon
 
-from headroom.runtime.engine import Engine
+from headroom.runtime.engine import CompressResult, Engine
 from headroom.runtime.proxy.errors import InvalidRequest, RequestTooLarge
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class Outgoing:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)  # x-headroom-* response headers
     compressed: dict[str, Any] | None = None  # the body sent, when compression stored originals to retrieve
+    result: CompressResult | None = None  # what compression did, for the numbers; None: it did not run
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:
@@ -89,9 +90,9 @@ class Compression:
             "x-headroom-transforms": str(len(result.ccr_hashes)),  # blocks compressed
         }
         if not result.ccr_hashes:
-            return Outgoing(raw, headers)
+            return Outgoing(raw, headers, result=result)
         compressed = {**body, "messages": result.messages}
-        return Outgoing(serialize(compressed), headers, compressed)
+        return Outgoing(serialize(compressed), headers, compressed, result=result)
 
     def _failed(self, raw: bytes, reason: str) -> Outgoing:
         log.warning("compression %s; the original request is sent", reason)

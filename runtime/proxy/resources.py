@@ -12,6 +12,7 @@ from typing import Any
 
 import falcon
 
+from headroom.runtime.proxy.accounting import note
 from headroom.runtime.proxy.bodies import Compression, parse_conversation, read_body
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.providers import Provider, provider_for
@@ -36,7 +37,9 @@ class Conversation:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         raw = read_body(req, self._config.max_body_bytes)
-        outgoing = self._compression.outgoing(raw, parse_conversation(raw, self._config.max_messages))
+        body = parse_conversation(raw, self._config.max_messages)
+        outgoing = self._compression.outgoing(raw, body)
+        note(req, self._provider, body, outgoing.result)
         headers = request_headers(req.headers_lower)
         send = partial(self._upstream.send, self._provider, req.method, target(req), headers)
         compressed = outgoing.compressed

@@ -1,0 +1,52 @@
+"""Lifetime savings: written atomically under `~/.headroom` (HOME honoured), throttled, and picked up again by the
+next proxy."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support.proxy_harness import Proxy
+from support.usage_answers import ANTHROPIC_HEADERS, anthropic_body, wait_for
+
+from headroom.runtime.proxy.savings import Savings, default_path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("HEADROOM_STORE_PATH", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_savings_are_saved_under_home_and_reloaded_by_the_next_proxy(
+    home: Path, start_proxy: Callable[..., Proxy]
+) -> None:
+    path = home / ".headroom" / "savings.json"
+    assert default_path() == path
+    first = start_proxy()
+    saved = int(first.post("/v1/messages", anthropic_body(), ANTHROPIC_HEADERS).header("x-headroom-tokens-saved") or 0)
+    wait_for(lambda: path.exists() and json.loads(path.read_text())["tokens_saved"] == saved)
+    first.stop()
+    lifetime = start_proxy().call("GET", "/stats").json()["lifetime"]
+    assert lifetime["tokens_saved"] == saved and lifetime["requests"] == 1 and lifetime["last_request"]
+    assert [p.name for p in path.parent.iterdir()] == ["savings.json"]  # no temporary file left behind
+
+
+def test_writes_are_throttled_and_the_last_changes_flushed(tmp_path: Path) -> None:
+    now = [100.0]
+    savings = Savings(tmp_path / "savings.json", clock=lambda: now[0])
+    savings.add(50, 10, time.time())
+    savings.add(50, 10, time.time())  # within the second: not written yet
+    assert json.loads(savings.path.read_text())["tokens_saved"] == 40
+    savings.flush()
+    assert json.loads(savings.path.read_text())["tokens_saved"] == 80
+    assert Savings(savings.path).totals()["tokens_saved"] == 80
+
+
+def test_an_unreadable_file_starts_from_zero(tmp_path: Path) -> None:
+    (tmp_path / "savings.json").write_text("{not json")
+    assert Savings(tmp_path / "savings.json").totals()["tokens_saved"] == 0
