@@ -12,6 +12,7 @@ import email.utils
 import logging
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -19,6 +20,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as UpstreamTimeout
 from urllib3.util import SKIP_HEADER
+from urllib3.util.ssl_ import create_urllib3_context
 
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.errors import UpstreamUnavailable
@@ -62,7 +64,7 @@ class Upstream:
         self._config = config
         self._sleep = sleep
         self._timeout = urllib3.Timeout(connect=config.connect_timeout, read=config.request_timeout)
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=config.threads, **ca_settings())
+        self._pool = urllib3.PoolManager(num_pools=4, maxsize=config.threads, **ca_settings(), **strictness())
 
     def url(self, provider: Provider) -> str:
         return self._config.upstream_url(provider)
@@ -153,3 +155,21 @@ def ca_settings() -> dict[str, str]:
     if not bundle:
         return {}
     return {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
+
+
+def strictness() -> dict[str, ssl.SSLContext]:
+    """With `HEADROOM_TLS_STRICT=0`, urllib3's own TLS context less `VERIFY_X509_STRICT` (see `lenient`); else
+    nothing, which means urllib3's default context."""
+    if os.environ.get("HEADROOM_TLS_STRICT", "").strip() != "0":
+        return {}
+    context = lenient(create_urllib3_context())
+    if not ca_settings():  # urllib3 loads a given CA bundle into the context, but the system store only into its own
+        context.load_default_certs()
+    return {"ssl_context": context}
+
+
+def lenient(context: ssl.SSLContext) -> ssl.SSLContext:
+    """The context without `VERIFY_X509_STRICT` (Python 3.13's default), which rejects certificates that break
+    RFC 5280's finer rules — as some corporate TLS-inspecting proxies' do. Chain, expiry and hostname checks stay."""
+    context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    return context
