@@ -46,15 +46,21 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
     return body
 
 
-def parse_conversation(raw: bytes, max_messages: int) -> dict[str, Any]:
-    """The body as a JSON object with a `messages` list no longer than `max_messages`; `InvalidRequest` when it
-    is not. Everything else is the provider's to check."""
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; `InvalidRequest` when it is not JSON, or not an object."""
     try:
         body = json.loads(raw)
     except ValueError as error:  # UnicodeDecodeError included
         raise InvalidRequest(f"request body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
         raise InvalidRequest(f"request body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+def parse_conversation(raw: bytes, max_messages: int) -> dict[str, Any]:
+    """The body as a JSON object with a `messages` list no longer than `max_messages`; `InvalidRequest` when it
+    is not. Everything else is the provider's to check."""
+    body = parse_object(raw)
     messages = body.get("messages")
     if not isinstance(messages, list):
         raise InvalidRequest("request body must have a 'messages' array")

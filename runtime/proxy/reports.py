@@ -3,11 +3,9 @@ a caller on this machine may use (anyone who can reach the proxy could otherwise
 
 from __future__ import annotations
 
-import ipaddress
-
 import falcon
 
-from headroom.runtime.proxy.errors import Forbidden
+from headroom.runtime.proxy.access import loopback_only
 from headroom.runtime.proxy.metrics import Metrics
 from headroom.runtime.proxy.stats import Stats
 
@@ -46,15 +44,7 @@ class StatsReset:
     def __init__(self, stats: Stats) -> None:
         self._stats = stats
 
+    @falcon.before(loopback_only)
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if not is_loopback(req.remote_addr):
-            raise Forbidden(f"{req.path} answers only callers on this machine")
         self._stats.reset()
         resp.media = {"status": "reset"}
-
-
-def is_loopback(address: str | None) -> bool:
-    try:
-        return ipaddress.ip_address((address or "").removeprefix("::ffff:")).is_loopback
-    except ValueError:
-        return False

@@ -15,7 +15,7 @@ from typing import Any
 
 import falcon
 
-from headroom.runtime.proxy.bodies import Compression, Outgoing, read_body, serialize
+from headroom.runtime.proxy.bodies import Compression, Outgoing, parse_object, read_body, serialize
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.errors import InvalidRequest
 from headroom.runtime.proxy.providers import Provider
@@ -54,12 +54,7 @@ class Responses:
 def parse_responses(raw: bytes, max_items: int) -> dict[str, Any]:
     """The body as a JSON object whose `input`, if any, is a string or a list of at most `max_items` items;
     `InvalidRequest` when it is not. Everything else is the provider's to check."""
-    try:
-        body = json.loads(raw)
-    except ValueError as error:  # UnicodeDecodeError included
-        raise InvalidRequest(f"request body is not valid JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise InvalidRequest(f"request body must be a JSON object, not {type(body).__name__}")
+    body = parse_object(raw)
     items = body.get("input")
     if items is not None and not isinstance(items, (str, list)):  # none: the input is a stored prompt's
         raise InvalidRequest("'input' must be a string or an array")

@@ -8,7 +8,6 @@ request may name a policy file on this machine, and the store holds other conver
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from headroom.compiler.diagnostics import CompileError
 from headroom.runtime.engine import Engine, engine_for
 from headroom.runtime.policy import PolicyNotFound
 from headroom.runtime.proxy.access import loopback_only
-from headroom.runtime.proxy.bodies import parse_conversation, read_body
+from headroom.runtime.proxy.bodies import parse_conversation, parse_object, read_body
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.errors import InvalidRequest, NotFound
 
@@ -84,7 +83,7 @@ class Retrieve:
         resp.media = self._found(hash, None)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = _json_object(read_body(req, self._config.max_body_bytes))
+        body = parse_object(read_body(req, self._config.max_body_bytes))
         ref, query = body.get("hash"), body.get("query")
         if not isinstance(ref, str) or not ref:
             raise InvalidRequest("'hash' is required, and must be a non-empty string")
@@ -98,13 +97,3 @@ class Retrieve:
             raise NotFound(f"nothing is stored under hash {ref!r} (unknown, or expired)")
         return {"hash": ref, "original": original} if query is None else {"hash": ref, "query": query,
                                                                              "original": original}  # fmt: skip
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise InvalidRequest(f"request body is not valid JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise InvalidRequest(f"request body must be a JSON object, not {type(body).__name__}")
-    return body

@@ -249,7 +249,7 @@ def test_generated_router_decides_what_the_interpreter_decides(
 def test_most_generated_policies_compile(workdir: Path) -> None:
     outcomes: list[bool] = []
 
-    @settings(max_examples=100, database=None)
+    @settings(max_examples=100, database=None, derandomize=True)  # a fixed sample: a rate, not a search
     @given(text=policy_texts())
     def attempt(text: str) -> None:
         outcomes.append(compiles(workdir, text) is not None)
