@@ -14,14 +14,14 @@ import fnmatch
 import functools
 import hashlib
 import json
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from headroom.runtime import messages as conversation
-from headroom.runtime.compressors import Compressed, Context, compressor
+from headroom.runtime.compressors import Context, compressor
+from headroom.runtime.deadline import run_within
 from headroom.runtime.detect import Detected, detect
 from headroom.runtime.policy import Router, load_router
 from headroom.runtime.routing import Decision
@@ -173,16 +173,17 @@ class Engine:
     def _run(self, decision: Decision, text: str, context: Context, tokens: int, model: str,
              budget: float) -> tuple[str | None, str]:  # fmt: skip
         """(compressed text, or None to leave the block untouched; what happened)."""
-        run = _BudgetedRun(decision.compressor or "", text, decision.params, context)
-        if not run.finish_within(budget):
+        try:
+            result = run_within(budget, lambda: compressor(decision.compressor or "")(text, decision.params, context))
+        except TimeoutError:
             return None, f"{_TIMED_OUT} of {budget:g} s"
-        if run.error is not None:
-            return None, f"left untouched: failed ({type(run.error).__name__}: {run.error})"
-        if run.result is None:
+        except Exception as error:  # a failing compressor leaves its block untouched
+            return None, f"left untouched: failed ({type(error).__name__}: {error})"
+        if result is None:
             return None, "left untouched: nothing to compress"
-        if count_tokens(run.result.text, model) >= tokens:
+        if count_tokens(result.text, model) >= tokens:
             return None, "left untouched: the result was not smaller"
-        return run.result.text, run.result.summary
+        return result.text, result.summary
 
 
 @dataclass(frozen=True)
@@ -191,27 +192,6 @@ class _Outcome:
     tokens: int
     note: str
     ref: str
-
-
-class _BudgetedRun:
-    """A compressor call on its own thread, waited for at most the time budget. A call that overruns cannot be
-    stopped (Python threads cannot be killed): it finishes in the background and its result is ignored."""
-
-    def __init__(self, name: str, text: str, params: Mapping[str, Any], context: Context) -> None:
-        self.result: Compressed | None = None
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._call, args=(name, text, params, context), daemon=True)
-
-    def _call(self, name: str, text: str, params: Mapping[str, Any], context: Context) -> None:
-        try:
-            self.result = compressor(name)(text, params, context)
-        except Exception as error:  # a failing compressor leaves its block untouched
-            self.error = error
-
-    def finish_within(self, seconds: float) -> bool:
-        self._thread.start()
-        self._thread.join(seconds)
-        return not self._thread.is_alive()
 
 
 def _result_key(ref: str, decision: Decision, context: Context) -> str:

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import falcon
 
+from headroom.runtime.deadline import run_within
 from headroom.runtime.engine import CompressResult, Engine
 from headroom.runtime.proxy.errors import InvalidRequest, RequestTooLarge
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,7 +81,7 @@ class Compression:
             return Outgoing(raw)
         try:
             messages, model, system = body["messages"], body.get("model", ""), body.get("system")
-            result = run_within(self._budget, lambda: engine.compress(messages, model, system))
+            result = run_within(self._budget, lambda: engine.compress(messages, model, system), "headroom-compress")
         except TimeoutError:
             return self._failed(raw, f"took longer than its budget of {self._budget:g} s")
         except Exception as error:
@@ -103,21 +100,6 @@ class Compression:
     def _failed(self, raw: bytes, reason: str) -> Outgoing:
         log.warning("compression %s; the original request is sent", reason)
         return Outgoing(raw, {"x-headroom-compression-failed": "1"})
-
-
-def run_within(seconds: float, function: Callable[[], T]) -> T:
-    """`function()` on a thread of its own, waited for at most `seconds` (then `TimeoutError`). A call that
-    overruns cannot be stopped: it finishes in the background and its result is dropped."""
-    future: Future[T] = Future()
-
-    def call() -> None:
-        try:
-            future.set_result(function())
-        except Exception as error:
-            future.set_exception(error)
-
-    threading.Thread(target=call, name="headroom-compress", daemon=True).start()
-    return future.result(timeout=seconds)
 
 
 def serialize(body: dict[str, Any]) -> bytes:
