@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from headroom import __version__
@@ -20,6 +17,7 @@ from headroom.cli.report import render
 from headroom.compiler import catalog
 from headroom.compiler.diagnostics import CompileError, Diagnostic, Severity
 from headroom.runtime import policy as policies
+from headroom.runtime.files import write_atomically
 from headroom.runtime.routing import Block
 
 
@@ -128,7 +126,7 @@ class _Run:
                 file=sys.stderr,
             )
         else:
-            _write_atomically(target, compiled.code)
+            write_atomically(target, compiled.code)
             self._say(f"{entry}: compiled to {target}")
 
     # --- format ----------------------------------------------------------------------------------------------
@@ -150,7 +148,7 @@ class _Run:
             self.errors += 1
             print(f"{path}: would be reformatted (run `headroom-compile --fmt {path}`)", file=sys.stderr)
         else:
-            _write_atomically(path, formatted)
+            write_atomically(path, formatted)
             self._say(f"{path}: reformatted")
 
     # --- explain ---------------------------------------------------------------------------------------------
@@ -220,26 +218,3 @@ def _block_from_facts(facts: list[str]) -> Block:
         else:
             values[name] = text.lower() if name == "user_text" else text
     return Block(**values)
-
-
-def _mode_for(path: Path) -> int:
-    """Keep a rewritten file's permissions; a new file gets the usual ones (0o666 less the umask)."""
-    if path.exists():
-        return stat.S_IMODE(path.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and a rename, so a running proxy never reads half a module."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from headroom.runtime.files import write_atomically
 from headroom.runtime.proxy.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ class Ledger:
     def _save(self) -> None:
         kept = dict(sorted(self._spent.items())[-KEPT_PERIODS:])
         try:
-            _write_atomically(self._path, json.dumps({"spent": kept}, indent=1))
+            write_atomically(self._path, json.dumps({"spent": kept}, indent=1), mode=0o600)
         except OSError as error:  # the limit still holds in memory; only a restart would forget
             log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
 
@@ -117,15 +116,3 @@ def _load(path: Path) -> dict[str, float]:
     if not isinstance(spent, dict):
         return {}
     return {key: float(value) for key, value in spent.items() if isinstance(value, (int, float))}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from headroom.runtime.files import write_atomically
 
 log = logging.getLogger(__name__)
 THROTTLE = 1.0  # seconds between writes
@@ -82,7 +83,7 @@ class Savings:
             self._timer = None
         self._written = self._clock()
         try:
-            write_atomically(self.path, json.dumps(asdict(self._totals), indent=2) + "\n")
+            write_atomically(self.path, json.dumps(asdict(self._totals), indent=2) + "\n", mode=0o600, sync=True)
         except OSError as error:
             log.warning("could not save lifetime savings to %s: %s", self.path, error)
 
@@ -96,18 +97,3 @@ def load(path: Path) -> Lifetime:
     except (OSError, ValueError, TypeError) as error:
         log.warning("lifetime savings in %s are unreadable (%s): starting from zero", path, error)
         return Lifetime()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`: readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
