@@ -7,17 +7,16 @@ import sys
 from collections.abc import Callable
 
 from headroom import __version__
-from headroom.cli import check, compile, serve
-from headroom.cli.unavailable import not_yet_available
+from headroom.cli import compile, doctor, perf, savings, serve, wrap
 
 SUBCOMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "compile": (lambda argv: compile.main(argv, prog="headroom compile"), "compile .hrules policies"),
     "proxy": (lambda argv: serve.main(argv, prog="headroom proxy"), "run the compression proxy"),
-    "doctor": (lambda argv: check.main(["doctor", *argv], prog="headroom"), "check that clients are routed"),
-    "wrap": (lambda argv: not_yet_available("headroom wrap"), "run claude or codex through the proxy"),
-    "unwrap": (lambda argv: not_yet_available("headroom unwrap"), "undo what wrap changed"),
-    "savings": (lambda argv: not_yet_available("headroom savings"), "tokens and dollars saved"),
-    "perf": (lambda argv: not_yet_available("headroom perf"), "savings and overhead per tool and content kind"),
+    "doctor": (lambda argv: doctor.main(argv, prog="headroom doctor"), "check that clients are routed"),
+    "wrap": (lambda argv: wrap.wrap_main(argv, prog="headroom wrap"), "run claude or codex through the proxy"),
+    "unwrap": (lambda argv: wrap.unwrap_main(argv, prog="headroom unwrap"), "undo what wrap changed"),
+    "savings": (lambda argv: savings.main(argv, prog="headroom savings"), "tokens and dollars saved"),
+    "perf": (lambda argv: perf.main(argv, prog="headroom perf"), "savings and overhead per tool and content kind"),
 }
 
 

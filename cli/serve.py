@@ -16,6 +16,12 @@ from headroom.runtime import policy as policies
 
 
 def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("wrap", "unwrap"):  # `headroom-serve wrap claude` is `headroom wrap claude`
+        from headroom.cli import wrap
+
+        run = wrap.wrap_main if argv[0] == "wrap" else wrap.unwrap_main
+        return run(argv[1:], prog=f"{prog} {argv[0]}")
     # The proxy's modules (Falcon, waitress, the engine) are imported here, not at the top: `headroom compile`
     # and the other subcommands import this module and should not pay for them.
     from headroom.runtime.engine import engine_for
