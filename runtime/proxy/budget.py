@@ -4,8 +4,8 @@ period, and the check that keeps it under the limit.
 A request reserves its estimated cost before it is forwarded, and the check and the reservation are one step under
 a lock, so requests arriving together cannot all pass a check that only one of them fits. When the answer is in,
 the reservation is settled to what the provider reports it used. Periods are calendar hours, days and months in
-UTC. The amounts spent are kept in `~/.headroom/budget.json`, written whole to a temporary file and renamed over
-the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
+UTC. The amounts spent are kept in `~/.headroom/budget.json` (runtime/home.py), written whole to a temporary file
+and renamed over the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from headroom.runtime.files import write_atomically
+from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.errors import RateLimited
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PATH = Path("~/.headroom/budget.json")
 KEPT_PERIODS = 100  # periods remembered in the file, the latest ones
 _KEY_FORMATS = {"hourly": "%Y-%m-%dT%H", "daily": "%Y-%m-%d", "monthly": "%Y-%m"}
 
@@ -50,7 +50,7 @@ class Ledger:
             raise ValueError(f"budget period {period!r} is not one of {', '.join(_KEY_FORMATS)}")
         self.limit = limit
         self.period = period
-        self._path = (path or DEFAULT_PATH).expanduser()
+        self._path = (path or data_dir() / "budget.json").expanduser()
         self._now = now
         self._lock = threading.Lock()
         self._spent = _load(self._path)

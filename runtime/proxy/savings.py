@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from headroom.runtime.files import write_atomically
+from headroom.runtime.home import data_dir
 
 log = logging.getLogger(__name__)
 THROTTLE = 1.0  # seconds between writes
@@ -35,8 +35,7 @@ class Lifetime:
 
 
 def default_path() -> Path:
-    store = os.environ.get("HEADROOM_STORE_PATH")
-    return (Path(store).expanduser().parent if store else Path.home() / ".headroom") / "savings.json"
+    return data_dir() / "savings.json"
 
 
 class Savings:

@@ -1,5 +1,5 @@
 """The budget through the real proxy: reserved before forwarding so concurrent requests never overshoot, settled to
-the usage the provider reports, kept per period in a file under a temporary HOME, refused with a provider-shaped
+the usage the provider reports, kept per period in a file in a temporary data folder, refused with a provider-shaped
 429."""
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ OPENAI_BODY = {"model": "gpt-4o", "max_tokens": 2000, "messages": [{"role": "use
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("HOME", str(tmp_path))
+def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """headroom's data folder for the test (runtime/home.py): the budget file is kept there."""
+    monkeypatch.setenv("HEADROOM_STORE_PATH", str(tmp_path / "ccr_store.db"))
     return tmp_path
 
 
@@ -35,16 +36,16 @@ def estimate(body: dict, path: str = "/v1/messages") -> float:
     return billed[1]
 
 
-def spent(home: Path) -> dict[str, float]:
-    return json.loads((home / ".headroom" / "budget.json").read_text())["spent"]
+def spent(data: Path) -> dict[str, float]:
+    return json.loads((data / "budget.json").read_text())["spent"]
 
 
-def settled(home: Path, expected: float) -> list[float]:
+def settled(data: Path, expected: float) -> list[float]:
     """The amounts spent, once they are `expected`: the proxy settles after the last byte has gone to the client."""
     deadline = time.monotonic() + WAIT
-    while list(spent(home).values()) != [pytest.approx(expected)] and time.monotonic() < deadline:
+    while list(spent(data).values()) != [pytest.approx(expected)] and time.monotonic() < deadline:
         time.sleep(0.01)
-    return list(spent(home).values())
+    return list(spent(data).values())
 
 
 def test_concurrent_requests_never_overshoot_the_budget(start_proxy, stand_in) -> None:
@@ -74,17 +75,17 @@ def test_passthrough_posts_naming_a_model_are_held_to_the_budget(start_proxy, st
     assert [r.path for r in stand_in.received] == ["/anthropic/v1/messages/count_tokens"]
 
 
-def test_an_answer_is_settled_to_the_usage_it_reports(start_proxy, stand_in, home) -> None:
+def test_an_answer_is_settled_to_the_usage_it_reports(start_proxy, stand_in, data) -> None:
     usage = {"input_tokens": 1000, "output_tokens": 500, "cache_read_input_tokens": 10_000}
     answer = {"type": "message", "content": [{"type": "text", "text": "ok"}], "usage": usage}
     stand_in.then(status(200, json.dumps(answer).encode(), [("content-type", "application/json")]))
     proxy = start_proxy(budget=10.0)
     assert proxy.post("/v1/messages", ANTHROPIC_BODY, ANTHROPIC).status == 200
     expected = price_for("claude-sonnet-4-5").cost(1000, 500, cache_read=10_000)
-    assert settled(home, expected) == [pytest.approx(expected)]
+    assert settled(data, expected) == [pytest.approx(expected)]
 
 
-def test_a_stream_is_settled_to_the_usage_in_its_events(start_proxy, stand_in, home) -> None:
+def test_a_stream_is_settled_to_the_usage_in_its_events(start_proxy, stand_in, data) -> None:
     start = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 2000, "output_tokens": 1}}}
     delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 300}}
     stream = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in (start, delta)]
@@ -93,17 +94,17 @@ def test_a_stream_is_settled_to_the_usage_in_its_events(start_proxy, stand_in, h
     reply = proxy.post("/v1/messages", {**ANTHROPIC_BODY, "stream": True}, ANTHROPIC)
     assert reply.status == 200
     expected = price_for("claude-sonnet-4-5").cost(2000, 300)
-    assert settled(home, expected) == [pytest.approx(expected)]
+    assert settled(data, expected) == [pytest.approx(expected)]
 
 
-def test_an_error_answer_costs_nothing(start_proxy, stand_in, home) -> None:
+def test_an_error_answer_costs_nothing(start_proxy, stand_in, data) -> None:
     stand_in.then(status(400, b'{"type": "error"}', [("content-type", "application/json")]))
     proxy = start_proxy(budget=10.0)
     assert proxy.post("/v1/messages", ANTHROPIC_BODY, ANTHROPIC).status == 400
-    assert settled(home, 0.0) == [0.0]
+    assert settled(data, 0.0) == [0.0]
 
 
-def test_spending_is_kept_per_period_and_survives_a_restart(home) -> None:
+def test_spending_is_kept_per_period_and_survives_a_restart(data) -> None:
     clock = [datetime(2026, 3, 1, 10, 30, tzinfo=UTC)]
     ledger = Ledger(1.0, "hourly", now=lambda: clock[0])
     ledger.reserve(0.75)
@@ -114,10 +115,10 @@ def test_spending_is_kept_per_period_and_survives_a_restart(home) -> None:
     assert refused.value.retry_after == 30 * 60 + 1
     clock[0] = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
     restarted.reserve(0.5)  # a new hour, a new budget
-    assert spent(home) == {"2026-03-01T10": 0.75, "2026-03-01T11": 0.5}
+    assert spent(data) == {"2026-03-01T10": 0.75, "2026-03-01T11": 0.5}
 
 
-def test_a_monthly_budget_waits_for_the_first_of_the_next_month(home) -> None:
+def test_a_monthly_budget_waits_for_the_first_of_the_next_month(data) -> None:
     ledger = Ledger(1.0, "monthly", now=lambda: datetime(2026, 12, 31, 23, 0, tzinfo=UTC))
     with pytest.raises(BudgetExceeded) as refused:
         ledger.reserve(2.0)
