@@ -15,6 +15,14 @@ from headroom.compiler.diagnostics import CompileError
 from headroom.runtime import policy as policies
 
 
+def build_parser(prog: str = "headroom-serve") -> argparse.ArgumentParser:
+    from headroom.runtime.proxy import config as settings
+
+    parser = argparse.ArgumentParser(prog=prog, description="The context-compression proxy.")
+    settings.add_arguments(parser)
+    return parser
+
+
 def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("wrap", "unwrap"):  # `headroom-serve wrap claude` is `headroom wrap claude`
@@ -30,9 +38,7 @@ def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
     from headroom.runtime.proxy.savings import Savings, default_path
     from headroom.runtime.proxy.server import serve
 
-    parser = argparse.ArgumentParser(prog=prog, description="The context-compression proxy.")
-    settings.add_arguments(parser)
-    config = settings.from_arguments(parser.parse_args(argv))
+    config = settings.from_arguments(build_parser(prog).parse_args(argv))
     try:
         engine = engine_for(str(config.rules) if config.rules is not None else None)
     except policies.PolicyNotFound as error:
