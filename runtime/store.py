@@ -13,9 +13,13 @@ import os
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 DEFAULT_PATH = Path("~/.headroom/ccr_store.db")
+MARK_USED_EVERY = 600.0  # seconds: an original used again sooner is not written again (its TTL is days)
+RESULTS_IN_MEMORY = 4096  # the latest results used, kept in memory as well (compressed texts: a few MB)
+MARKS_KEPT = 100_000  # originals remembered as recently marked (~10 MB); past it, the memory starts over
 _SCHEMA = """
 create table if not exists originals (ref text primary key, text text not null, size integer not null,
                                       stored real not null);
@@ -44,12 +48,22 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._total = self._stored_bytes()  # kept up to date here; recounted at every purge
         self._purged = 0.0  # when expired entries were last purged
+        # Originals this store wrote or marked used, and when: an agent resends every block on every turn, and
+        # restarting a TTL of days needs no write per turn. Forgotten whenever an eviction deletes anything.
+        self._marked: dict[str, float] = {}
+        self._mark_every = min(MARK_USED_EVERY, ttl_seconds / 10)
+        self._recent_results: OrderedDict[str, tuple[float, tuple[str | None, str]]] = OrderedDict()
 
     def put_original(self, text: str) -> str:
         """Store an original (or, when it is already there, mark it used now, which restarts its TTL)."""
         ref = reference(text)
         now = time.time()
         with self._lock:
+            if now - self._marked.get(ref, -self._mark_every) < self._mark_every:
+                return ref
+            if len(self._marked) >= MARKS_KEPT:
+                self._marked.clear()
+            self._marked[ref] = now
             if self._db.execute("update originals set stored = ? where ref = ?", (now, ref)).rowcount == 0:
                 size = len(text.encode("utf-8", "surrogatepass"))
                 self._db.execute("insert into originals values (?, ?, ?, ?)", (ref, text, size, now))
@@ -66,15 +80,32 @@ class Store:
 
     def result(self, key: str) -> tuple[str | None, str] | None:
         """A remembered compression result: (text, or None when compression declined; summary)."""
+        oldest = time.time() - self.ttl_seconds
         with self._lock:
+            recent = self._recent_results.get(key)
+            if recent is not None and recent[0] >= oldest:
+                self._recent_results.move_to_end(key)
+                return recent[1]
             row = self._db.execute(
-                "select text, summary from results where key = ? and stored >= ?", (key, time.time() - self.ttl_seconds)
+                "select text, summary, stored from results where key = ? and stored >= ?", (key, oldest)
             ).fetchone()
-        return (row[0], row[1]) if row else None
+            if row is None:
+                return None
+            self._remember(key, row[2], (row[0], row[1]))
+        return row[0], row[1]
 
     def put_result(self, key: str, text: str | None, summary: str) -> None:
+        now = time.time()
         with self._lock:
-            self._db.execute("insert or replace into results values (?, ?, ?, ?)", (key, text, summary, time.time()))
+            self._db.execute("insert or replace into results values (?, ?, ?, ?)", (key, text, summary, now))
+            self._remember(key, now, (text, summary))
+
+    def _remember(self, key: str, stored: float, result: tuple[str | None, str]) -> None:
+        """Keep a result in memory too: every turn asks for the result of every block it resends."""
+        self._recent_results[key] = (stored, result)
+        self._recent_results.move_to_end(key)
+        if len(self._recent_results) > RESULTS_IN_MEMORY:
+            self._recent_results.popitem(last=False)
 
     def writable(self) -> bool:
         try:
@@ -92,13 +123,15 @@ class Store:
         """Purge expired entries (at most once a minute) and the oldest originals while over the size cap."""
         if now - self._purged > 60:
             self._purged = now
-            self._db.execute("delete from originals where stored < ?", (now - self.ttl_seconds,))
+            if self._db.execute("delete from originals where stored < ?", (now - self.ttl_seconds,)).rowcount:
+                self._marked.clear()  # what is left is written once more when used
             self._db.execute("delete from results where stored < ?", (now - self.ttl_seconds,))
             self._total = self._stored_bytes()
         while self._total > self.max_bytes:
             row = self._db.execute("select ref, size from originals order by stored limit 1").fetchone()
             if row is None:
                 break
+            self._marked.clear()
             self._db.execute("delete from originals where ref = ?", (row[0],))
             self._total -= row[1]
 

@@ -39,7 +39,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     upstream = budgeted(upstream or Upstream(config), config)
     stats = Stats(savings or Savings(default_path()))
     accounting = Accounting(stats, request_log(config))
-    compression = Compression(engine if config.optimize else None, config.compression_timeout)
+    compression = Compression(engine if config.optimize else None, config.compression_timeout, config.threads)
     warn_if_exposed(config)
     limit = [RateLimit(TokenBuckets(config.rpm))] if config.rpm else []
     # CORS first, so preflights are answered and refusals carry its headers; the limit before the token check,

@@ -16,7 +16,7 @@ from typing import Any
 
 import falcon
 
-from headroom.runtime.deadline import run_within
+from headroom.runtime.deadline import Workers
 from headroom.runtime.engine import CompressResult, Engine
 from headroom.runtime.proxy.errors import InvalidRequest, RequestTooLarge
 
@@ -69,11 +69,13 @@ def parse_conversation(raw: bytes, max_messages: int) -> dict[str, Any]:
 
 
 class Compression:
-    """Compresses a conversation body with the engine, within a time budget. No engine: bodies go as they are."""
+    """Compresses a conversation body with the engine, within a time budget, on up to `workers` threads at once.
+    No engine: bodies go as they are."""
 
-    def __init__(self, engine: Engine | None, budget: float) -> None:
+    def __init__(self, engine: Engine | None, budget: float, workers: int) -> None:
         self._engine = engine
         self._budget = budget
+        self._workers = Workers(workers, "headroom-compress")
 
     def outgoing(self, raw: bytes, body: dict[str, Any]) -> Outgoing:
         engine = self._engine
@@ -81,7 +83,7 @@ class Compression:
             return Outgoing(raw)
         try:
             messages, model, system = body["messages"], body.get("model", ""), body.get("system")
-            result = run_within(self._budget, lambda: engine.compress(messages, model, system), "headroom-compress")
+            result = self._workers.run_within(self._budget, lambda: engine.compress(messages, model, system))
         except TimeoutError:
             return self._failed(raw, f"took longer than its budget of {self._budget:g} s")
         except Exception as error:

@@ -48,3 +48,51 @@ def test_results_are_remembered(tmp_path: Path) -> None:
     assert store.result("k1") == ("short", "3 lines")
     assert store.result("k2") == (None, "left untouched")
     assert store.result("k3") is None
+
+
+def stored_at(path: Path, ref: str) -> float:
+    (when,) = sqlite3.connect(path).execute("select stored from originals where ref = ?", (ref,)).fetchone()
+    return when
+
+
+def test_an_original_used_again_soon_is_not_written_again(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")  # a TTL of days: marked used at most every MARK_USED_EVERY seconds
+    ref = store.put_original("a block an agent resends on every turn")
+    first = stored_at(tmp_path / "s.db", ref)
+    time.sleep(0.01)
+    store.put_original("a block an agent resends on every turn")
+    assert stored_at(tmp_path / "s.db", ref) == first
+
+
+def test_a_short_ttl_marks_originals_used_more_often(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", ttl_seconds=0.5)  # marked at most every 0.05 s
+    ref = store.put_original("text")
+    first = stored_at(tmp_path / "s.db", ref)
+    time.sleep(0.1)
+    store.put_original("text")
+    assert stored_at(tmp_path / "s.db", ref) > first
+
+
+def test_an_evicted_original_is_stored_again_when_used(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", max_bytes=2500)
+    first = store.put_original("a" * 1000)
+    for k in range(3):  # pushes the first one out
+        store.put_original(f"{k}" * 1000)
+    assert store.original(first) is None
+    store.put_original("a" * 1000)
+    assert store.original(first) == "a" * 1000
+
+
+def test_results_expire_with_the_ttl_even_when_kept_in_memory(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db", ttl_seconds=0.2)
+    store.put_result("k", "short", "3 lines")
+    assert store.result("k") == ("short", "3 lines")
+    time.sleep(0.3)
+    assert store.result("k") is None
+
+
+def test_results_written_by_another_process_are_read(tmp_path: Path) -> None:
+    reader = Store(tmp_path / "s.db")
+    assert reader.result("k") is None
+    Store(tmp_path / "s.db").put_result("k", "short", "3 lines")  # another proxy sharing the store
+    assert reader.result("k") == ("short", "3 lines")
