@@ -1,13 +1,15 @@
 """Benchmark: the proxy's added latency, at 4 connections on a 24 KB request, against direct calls to a stand-in.
 
-    python tests/benchmarks/bench_proxy.py [--requests 300] [--delay-ms 0 25]
+    python tests/benchmarks/bench_proxy.py [--duration 10] [--delay-ms 0 25] [--load wrk|python]
 
-Starts a stand-in Anthropic upstream (waitress, on loopback, answering after `--delay-ms`) and `headroom-serve` in
-front of it, then sends the same 24 KB agent request (a question and a service log as a tool result) from 4
-keep-alive connections: first straight to the stand-in, then through the proxy, in one run. Prints p50 and p99 of
-each, their ratios, and the count of non-2xx answers. Targets: p50 ≤ 2x direct, p99 ≤ 3x direct, zero non-2xx.
-A stand-in that answers instantly makes the ratio the proxy's whole cost over a loopback round trip; a delay
-closer to a real provider's shows what an agent notices. This is a benchmark: it prints numbers, asserts nothing.
+Starts a stand-in Anthropic upstream (waitress, in a process of its own, answering after `--delay-ms`) and
+`headroom-serve` in front of it, then sends the same 24 KB agent request (a question and a service log as a tool
+result) from 4 keep-alive connections: first straight to the stand-in, then through the proxy, in one run. Prints
+p50 and p99 of each, their ratios, and the count of non-2xx answers. Targets: p50 ≤ 2x direct, p99 ≤ 3x direct,
+zero non-2xx. The load comes from wrk (Debian's `wrk` package) when it is installed, else from a Python load
+generator in this process. A stand-in that answers instantly makes the ratio the proxy's whole cost over a
+loopback round trip; a delay closer to a real provider's shows what an agent notices. This is a benchmark: it
+prints numbers, asserts nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import waitress
@@ -63,11 +68,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve_stand_in(delay_s: float) -> tuple[int, Any]:
+def wait_until_up(port: int, path: str = "/livez") -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1).read()
+            return
+        except urllib.error.HTTPError:
+            return  # answering, if not this path
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing answered on port {port}")
+
+
+def start_stand_in(delay_ms: float) -> tuple[int, subprocess.Popen[bytes]]:
+    """The stand-in in a process of its own, so it shares no interpreter lock with the load generator."""
     port = free_port()
-    server = waitress.create_server(stand_in(delay_s), host="127.0.0.1", port=port, threads=16)
-    threading.Thread(target=server.run, daemon=True).start()
-    return port, server
+    process = subprocess.Popen([sys.executable, __file__, "--serve-stand-in", str(port), str(delay_ms)])
+    wait_until_up(port)
+    return port, process
 
 
 def start_proxy(upstream_port: int) -> tuple[int, subprocess.Popen[bytes]]:
@@ -75,26 +93,29 @@ def start_proxy(upstream_port: int) -> tuple[int, subprocess.Popen[bytes]]:
     env = dict(os.environ, ANTHROPIC_TARGET_API_URL=f"http://127.0.0.1:{upstream_port}",
                HEADROOM_STORE_PATH=os.path.join(tempfile.mkdtemp(), "store.db"))  # fmt: skip
     process = subprocess.Popen(["headroom-serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1).read()
-            return port, process
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the proxy did not start")
+    wait_until_up(port)
+    return port, process
 
 
-def load(port: int, body: bytes, requests: int, connections: int = 4) -> tuple[list[float], int]:
+HEADERS = {"content-type": "application/json", "x-api-key": "bench", "anthropic-version": "2023-06-01"}
+
+
+class Result:
+    def __init__(self, p50: float, p99: float, requests: int, failures: int) -> None:
+        self.p50, self.p99, self.requests, self.failures = p50, p99, requests, failures
+
+
+def python_load(port: int, body: bytes, seconds: float, connections: int = 4) -> Result:
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
+    stop = time.monotonic() + seconds
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        headers = {"content-type": "application/json", "x-api-key": "bench", "anthropic-version": "2023-06-01"}
-        for _ in range(requests):
+        while time.monotonic() < stop:
             started = time.perf_counter()
-            connection.request("POST", "/v1/messages", body, headers)
+            connection.request("POST", "/v1/messages", body, HEADERS)
             response = connection.getresponse()
             response.read()
             elapsed = time.perf_counter() - started
@@ -107,43 +128,67 @@ def load(port: int, body: bytes, requests: int, connections: int = 4) -> tuple[l
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, failures[0]
+    ordered = sorted(latencies)
+    at = lambda share: ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000  # noqa: E731
+    return Result(at(0.5), at(0.99), len(ordered), failures[0])
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+def wrk_load(port: int, body: bytes, seconds: float, connections: int = 4) -> Result:
+    folder = Path(tempfile.mkdtemp())
+    (folder / "body.json").write_bytes(body)
+    script = folder / "post.lua"
+    lines = ['wrk.method = "POST"', f'local f = io.open("{folder / "body.json"}", "rb")', "wrk.body = f:read('*a')",
+             "f:close()", *(f'wrk.headers["{name}"] = "{value}"' for name, value in HEADERS.items())]  # fmt: skip
+    script.write_text("\n".join(lines) + "\n")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
+               f"http://127.0.0.1:{port}/v1/messages"]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failures = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    return Result(_wrk_ms(out, "50%"), _wrk_ms(out, "99%"), int(re.search(r"(\d+) requests in", out).group(1)),
+                  failures)  # fmt: skip
 
 
-def run(delay_ms: float, requests: int, body: bytes) -> None:
-    upstream_port, server = serve_stand_in(delay_ms / 1000)
+def _wrk_ms(out: str, share: str) -> float:
+    value, unit = re.search(rf"{share}\s+([\d.]+)(us|ms|s)", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run(delay_ms: float, seconds: float, body: bytes, load: Any) -> None:
+    upstream_port, stand_in_process = start_stand_in(delay_ms)
     proxy_port, proxy = start_proxy(upstream_port)
     try:
-        load(upstream_port, body, 20)
-        load(proxy_port, body, 20)  # warm: the first request compresses, later ones reuse the remembered result
-        direct, direct_failures = load(upstream_port, body, requests)
-        proxied, proxied_failures = load(proxy_port, body, requests)
+        load(upstream_port, body, 1)
+        load(proxy_port, body, 1)  # warm: the first request compresses, later ones reuse the remembered result
+        direct = load(upstream_port, body, seconds)
+        proxied = load(proxy_port, body, seconds)
     finally:
-        proxy.terminate()
-        proxy.wait(30)
-        server.close()
-    p50, p99 = percentile(direct, 0.5), percentile(direct, 0.99)
-    q50, q99 = percentile(proxied, 0.5), percentile(proxied, 0.99)
-    print(f"stand-in delay {delay_ms:g} ms, {len(body) / 1024:.0f} KB request, 4 connections x {requests} requests")
-    print(f"  direct  p50 {p50:8.2f} ms  p99 {p99:8.2f} ms  non-2xx {direct_failures}")
-    print(f"  proxy   p50 {q50:8.2f} ms  p99 {q99:8.2f} ms  non-2xx {proxied_failures}")
-    mean = statistics.mean(direct) * 1000
-    print(f"  ratio   p50 {q50 / p50:8.2f}x    p99 {q99 / p99:8.2f}x   (mean direct {mean:.2f} ms)")
+        for process in (proxy, stand_in_process):
+            process.terminate()
+            process.wait(30)
+    print(f"stand-in delay {delay_ms:g} ms, {len(body) / 1024:.0f} KB request, 4 connections, {seconds:g} s each")
+    for name, result in (("direct", direct), ("proxy", proxied)):
+        print(f"  {name:<6}  p50 {result.p50:8.2f} ms  p99 {result.p99:8.2f} ms  "
+              f"requests {result.requests:6d}  non-2xx {result.failures}")  # fmt: skip
+    print(f"  ratio   p50 {proxied.p50 / direct.p50:8.2f}x    p99 {proxied.p99 / direct.p99:8.2f}x")
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--serve-stand-in"]:
+        port, delay_ms = int(sys.argv[2]), float(sys.argv[3])
+        waitress.serve(stand_in(delay_ms / 1000), host="127.0.0.1", port=port, threads=16, _quiet=True)
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=300, help="requests per connection")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load on each side")
     parser.add_argument("--delay-ms", type=float, nargs="+", default=[0, 25], help="stand-in answer delays")
+    parser.add_argument("--load", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                        help="the load generator (default: wrk when installed)")  # fmt: skip
     args = parser.parse_args()
+    print(f"load generator: {args.load}")
     body = request_body()
     for delay in args.delay_ms:
-        run(delay, args.requests, body)
+        run(delay, args.duration, body, wrk_load if args.load == "wrk" else python_load)
     return 0
 
 
