@@ -4,10 +4,10 @@ what they were given, and the user's config files compared byte for byte afterwa
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import tomllib
+from collections.abc import Iterator
 
 import pytest
 from support.wrapping import WAIT, Sandbox, answers, report, wait_for
@@ -17,8 +17,10 @@ CLAUDE_SETTINGS = b'{"permissions": {"allow": ["Bash(ls)"]},\n   "env": {"FOO": 
 
 
 @pytest.fixture
-def sandbox(tmp_path) -> Sandbox:
-    return Sandbox.create(tmp_path)
+def sandbox(tmp_path) -> Iterator[Sandbox]:
+    sandbox = Sandbox.create(tmp_path)
+    yield sandbox
+    sandbox.stop_proxies()
 
 
 def test_claude_gets_the_proxy_in_its_environment_and_settings(sandbox: Sandbox) -> None:
@@ -96,11 +98,12 @@ def test_a_client_killed_by_a_signal_gives_128_plus_its_number(sandbox: Sandbox,
     assert sandbox.codex_config.read_bytes() == CODEX_CONFIG
 
 
-def test_signals_to_wrap_reach_the_client(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_to_wrap_reach_the_client(sandbox: Sandbox, signum: signal.Signals) -> None:
     wrapped = sandbox.start("wrap", "wrap", "codex", "--port", str(sandbox.port))
-    wrapped.process.send_signal(signal.SIGTERM)
+    wrapped.process.send_signal(signum)
     code, stdout, stderr = wrapped.finish()
-    assert "stand-in: got SIGTERM" in stdout
+    assert f"stand-in: got {signum.name}" in stdout
     assert code == 42, stderr  # the client's own exit code after handling it
     assert not sandbox.codex_config.exists()
 
@@ -119,7 +122,6 @@ def test_a_wrap_killed_with_sigkill_is_undone_by_unwrap(sandbox: Sandbox) -> Non
     assert sandbox.codex_config.read_bytes() == CODEX_CONFIG
     again = sandbox.run("unwrap", "codex")
     assert (again.returncode, again.stdout.strip()) == (0, "headroom unwrap: nothing to undo for codex")
-    _stop_leftover_proxy(sandbox)
 
 
 def test_the_next_wrap_undoes_what_a_killed_one_left(sandbox: Sandbox) -> None:
@@ -224,10 +226,3 @@ def test_headroom_serve_wrap_is_headroom_wrap(sandbox: Sandbox) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert report(result.stdout)["argv"] == ["--version"]
-
-
-def _stop_leftover_proxy(sandbox: Sandbox) -> None:
-    """A wrap killed with SIGKILL leaves its proxy running: stop it, as the next wrap on that port would."""
-    pid = int((sandbox.data / "wrap" / f"port-{sandbox.port}" / "proxy.pid").read_text())
-    os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not answers(sandbox.port), "the leftover proxy to stop")

@@ -8,8 +8,10 @@ inside it, and the project folder the client runs in.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +40,8 @@ if action.startswith("exit:"):
 if action.startswith("kill:"):
     os.kill(os.getpid(), getattr(signal, action[5:]))
 if action == "wait":
-    signal.signal(signal.SIGTERM, lambda *_: (print("stand-in: got SIGTERM", flush=True), sys.exit(42)))
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, _: (print(f"stand-in: got {{signal.Signals(signum).name}}"), sys.exit(42)))
     pathlib.Path(os.environ["STAND_IN_READY"]).touch()
     deadline = time.monotonic() + {wait}
     while not pathlib.Path(os.environ["STAND_IN_RELEASE"]).exists() and time.monotonic() < deadline:
@@ -70,6 +73,12 @@ class Sandbox:
         for key in ("ENABLE_TOOL_SEARCH", "ANTHROPIC_CUSTOM_HEADERS", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"):
             env.pop(key, None)
         return cls(root, home, project, free_port(), env)
+
+    def stop_proxies(self) -> None:
+        """Stop the proxies wraps started and left running (a killed wrap's, or a failing test's)."""
+        for record in self.data.glob("wrap/port-*/proxy.pid"):
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(record.read_text(encoding="utf-8")), signal.SIGTERM)
 
     @property
     def codex_config(self) -> Path:
