@@ -100,6 +100,8 @@ def _undo(record: Record, config: ConfigEdit) -> str:
     current = _read(path)
     if current is None:
         said = f"{path} was removed while wrapped; left as it is"
+    elif current == record.original:  # undone already, by a wrap interrupted before it could drop the record
+        said = f"{path} was as it had been"
     elif current == record.edited:
         _put_back(path, record.original)
         said = f"restored {path}" if record.original is not None else f"removed {path}, which wrap had created"

@@ -87,10 +87,17 @@ def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while not _ready(port):
         if process.poll() is not None:
-            raise ProxyError(f"the proxy on port {port} exited with code {process.returncode}; see {log}")
+            said = _last_line(log)
+            raise ProxyError(f"the proxy on port {port} exited with code {process.returncode} ({said}); see {log}")
         if time.monotonic() > deadline:
             raise ProxyError(f"the proxy on port {port} was not ready after {READY_TIMEOUT:.0f} s; see {log}")
         time.sleep(POLL)
+
+
+def _last_line(log: Path) -> str:
+    """What the proxy said last, e.g. that the port is in use by another program."""
+    lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    return lines[-1] if lines else "it said nothing"
 
 
 def _ready(port: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -171,6 +172,17 @@ def test_a_config_wrap_cannot_edit_is_reported_and_left_alone(
     assert '{"argv"' not in result.stdout  # the client never ran
     assert path.read_bytes() == text
     wait_for(lambda: not answers(sandbox.port), "the proxy wrap started to stop")
+
+
+def test_a_port_another_program_holds_is_reported(sandbox: Sandbox) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", sandbox.port))
+        holder.listen()
+        result = sandbox.run("wrap", "claude", "--port", str(sandbox.port))
+    assert result.returncode == 1
+    assert f"the proxy on port {sandbox.port} exited with code 1" in result.stderr
+    assert "Address already in use" in result.stderr
+    assert not (sandbox.project / ".claude").exists()
 
 
 def test_a_proxy_already_running_is_used_and_left_running(sandbox: Sandbox) -> None:

@@ -103,13 +103,21 @@ def test_a_symlinked_config_stays_a_symlink(home: Path) -> None:
 def test_an_edit_left_by_a_killed_wrap_is_undone_first(home: Path) -> None:
     path = wrap_codex.target()
     wrap_edits.apply("codex", wrap_codex, URL, "project")
-    record_file = next((home / ".headroom" / "wrap" / "edits").glob("codex-*.json"))
-    record = json.loads(record_file.read_text(encoding="utf-8"))
-    record["holders"] = [_dead_pid()]
-    record_file.write_text(json.dumps(record), encoding="utf-8")
+    _kill_holders(home)
     assert wrap_edits.undo_leftovers("codex", wrap_codex) == [f"removed {path}, which wrap had created"]
     assert not path.parent.exists()
     assert wrap_edits.records("codex") == []
+
+
+def test_a_file_already_put_back_is_left_as_it_is(home: Path) -> None:
+    path = wrap_claude.target()
+    path.parent.mkdir()
+    path.write_text('{"env": {}}', encoding="utf-8")
+    wrap_edits.apply("claude", wrap_claude, URL, "project")
+    path.write_text('{"env": {}}', encoding="utf-8")  # a wrap interrupted after restoring, before dropping the record
+    _kill_holders(home)
+    assert wrap_edits.undo_leftovers("claude", wrap_claude) == [f"{path} was as it had been"]
+    assert path.read_text(encoding="utf-8") == '{"env": {}}'
 
 
 def test_a_running_wrap_with_other_settings_is_not_joined() -> None:
@@ -135,7 +143,10 @@ def test_project_names_fit_in_a_header() -> None:
     assert project_name(Path("/")) == "/"
 
 
-def _dead_pid() -> int:
+def _kill_holders(home: Path) -> None:
+    """Make every edit on record look left by a wrap killed with SIGKILL: its holder, a process that has exited."""
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
-    return process.pid
+    for record_file in (home / ".headroom" / "wrap" / "edits").glob("*.json"):
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+        record_file.write_text(json.dumps(record | {"holders": [process.pid]}), encoding="utf-8")
