@@ -1,5 +1,6 @@
 """The installed console scripts, run as real processes: each exists, answers --help/--version, the proxy serves
-until SIGTERM, and the commands that later work fills say so plainly with exit code 2."""
+until SIGTERM, and the commands that later work fills say so plainly with exit code 2 (wrap and unwrap have
+their own tests in test_wrap.py)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,6 @@ def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["headroom", "wrap", "claude"],
-        ["headroom", "unwrap", "codex"],
         ["headroom", "savings"],
         ["headroom", "perf"],
         ["headroom", "doctor"],
