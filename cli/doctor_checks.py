@@ -70,10 +70,22 @@ class Context:
         line = " ".join([*env.split(), *(shlex.quote(str(word)) for word in [*words, *flags])])
         return f"`{line}`"
 
+    def proxy_rules(self, key: str) -> Any:
+        """A field ("path", "hash") of the rules the proxy runs, from its /health; None when it is not known."""
+        rules = self.proxy.health.get("rules") if self.proxy else None
+        return rules.get(key) if isinstance(rules, dict) else None
+
+    @property
+    def checked_rules(self) -> Path | None:
+        """The policy the doctor checks: --rules, else the one the proxy runs; None for the shipped one."""
+        path = self.proxy_rules("path")
+        return self.rules or (Path(path) if isinstance(path, str) else None)
+
     def restart(self, env: str = "") -> str:
-        """The command that starts the proxy again, with the rules the doctor checked when it was told which."""
-        rules = ["--rules", self.rules] if self.rules is not None else []
-        return self.command("headroom-serve", *rules, env=env)
+        """The command that starts the proxy again, with the rules checked unless they are the shipped ones."""
+        rules = self.checked_rules
+        shipped = rules is None or rules.resolve() == policy.entry_file().resolve()
+        return self.command("headroom-serve", *([] if shipped else ["--rules", rules]), env=env)
 
     def wrap(self) -> str:
         """The commands that route the clients through this proxy."""
@@ -175,7 +187,7 @@ def check_rules(ctx: Context) -> Result:
     the proxy runs other rules than these."""
     from headroom.compiler.diagnostics import CompileError  # the compiler loads only for this check
 
-    rules = ctx.rules or _proxy_rules(ctx.proxy)
+    rules = ctx.checked_rules
     compile_hint = f"compile them: `headroom-compile {shlex.quote(str(rules or policy.entry_file()))}`"
     try:
         router = policy.load_router(rules)
@@ -189,7 +201,7 @@ def check_rules(ctx: Context) -> Result:
         generated = policy.generated_path(router.entry)
         problems.append(f"{generated} is {'stale' if generated.is_file() else 'missing'}")
     source_hash = getattr(router.module, "SOURCE_HASH", None)
-    proxy_hash = ctx.proxy.health.get("rules", {}).get("hash") if ctx.proxy else None
+    proxy_hash = ctx.proxy_rules("hash")
     if ctx.proxy is not None and proxy_hash != source_hash:
         problems.append(f"the proxy runs other rules ({_short(proxy_hash)}, these are {_short(source_hash)})")
     if not problems:
@@ -197,11 +209,6 @@ def check_rules(ctx: Context) -> Result:
         return Result("rules", Status.PASS, f"{router.entry} compiled and up to date{running} ({_short(source_hash)})")
     hint = compile_hint if router.generated is None else f"start the proxy with them: {ctx.restart()}"
     return Result("rules", Status.WARN, f"{router.entry}: " + "; ".join(problems), hint)
-
-
-def _proxy_rules(proxy: RunningProxy | None) -> Path | None:
-    path = proxy.health.get("rules", {}).get("path") if proxy else None
-    return Path(path) if isinstance(path, str) else None
 
 
 def _short(source_hash: Any) -> str:

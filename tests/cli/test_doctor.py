@@ -175,17 +175,25 @@ def test_the_text_view_marks_each_check_and_counts(user: Setup) -> None:
     assert lines[-1] == "1 failure(s), 1 warning(s)"  # the proxy is down; nothing went through it yet
 
 
-def test_version_drift_warns(user: Setup) -> None:
-    router = policy.load_router()
-    health = {"status": "ok", "version": "0.0.1", "optimize": True, "upstreams": {},
+def test_a_proxy_of_another_version_with_its_budget_spent(user: Setup) -> None:
+    """A stand-in answering /livez and /health like a proxy of version 0.0.1 running the user's uncompiled rules
+    (compiled in memory), whose daily budget is spent."""
+    rules = user.write("p.hrules", 'include "default.hrules"\n')
+    router = policy.load_router(rules)
+    budget = {"limit": 5.0, "period": "daily", "spent": 5.0, "remaining": 0.0}
+    health = {"status": "ok", "version": "0.0.1", "optimize": True, "upstreams": {}, "budget": budget,
               "rules": {"path": str(router.entry), "hash": router.module.SOURCE_HASH}}  # fmt: skip
     with answering({"/livez": {"status": "ok"}, "/health": health}) as port:
         user.seed_savings()
         code, checks = user.doctor("--port", str(port))
     assert code == 1
-    assert statuses(checks)["proxy"] == statuses(checks)["rules"] == "pass"
+    assert checks["proxy"]["status"] == "pass"
     assert checks["version"]["status"] == "warn"
     assert "0.0.1" in checks["version"]["summary"] and __version__ in checks["version"]["summary"]
+    assert f"`headroom-serve --rules {router.entry} --port {port}`" in checks["version"]["hint"]
+    assert checks["rules"]["status"] == "warn" and "missing" in checks["rules"]["summary"]
+    assert checks["budget"]["status"] == "warn"
+    assert "$5.00 of $5.00 spent this daily period" in checks["budget"]["summary"]
 
 
 # --- routing ------------------------------------------------------------------------------------------------------
@@ -209,6 +217,7 @@ def test_fully_routed_with_savings_passes(user: Setup, proxy: int) -> None:
     code, checks = user.doctor("--port", str(proxy))
     assert code == 0, checks
     assert {name for name, status in statuses(checks).items() if status != "pass"} <= {"shell", "budget"}
+    assert checks["budget"]["status"] in ("pass", "skip")  # no budget set; skipped while /health does not report it
     assert "12,000 tokens saved" in checks["savings"]["summary"]
     assert "5 minutes ago" in checks["savings"]["summary"]
     assert user.run("headroom", "doctor", "--port", str(proxy)).stdout.splitlines()[-1] == "all checks passed"
