@@ -151,6 +151,8 @@ def ago(timestamp: str | None, now: datetime | None = None) -> str:
         then = datetime.fromisoformat(timestamp or "")
     except ValueError:
         return "at an unknown time"
+    if then.tzinfo is None:  # savings.json says UTC; a hand-edited time may not
+        then = then.replace(tzinfo=UTC)
     seconds = ((now or datetime.now(UTC)) - then).total_seconds()
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:

@@ -282,6 +282,18 @@ def test_missing_rules_fail(user: Setup) -> None:
     assert "no such file or folder" in checks["rules"]["summary"]
 
 
+# --- the store ----------------------------------------------------------------------------------------------------
+
+
+def test_a_store_that_cannot_be_created_fails(user: Setup) -> None:
+    blocker = user.write("not-a-folder", "a file where the store's folder should be\n")
+    user.env["HEADROOM_STORE_PATH"] = str(blocker / "ccr_store.db")
+    code, checks = user.doctor("--port", str(free_port()))
+    assert code == 2
+    assert checks["store"]["status"] == "fail"
+    assert str(blocker / "ccr_store.db") in checks["store"]["summary"]
+
+
 # --- usage --------------------------------------------------------------------------------------------------------
 
 
