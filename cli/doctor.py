@@ -75,10 +75,19 @@ def main(argv: list[str] | None = None, prog: str = "headroom-check doctor") -> 
         logging.NullHandler()
     )  # the checks report; the modules' logs would repeat it
     ctx = Context(args.host, args.port, running_proxy(args.host, args.port), args.rules)
-    results = [check(ctx) for check in CHECKS]
+    results = [run(check, ctx) for check in CHECKS]
     code = exit_code(results)
     print(as_json(ctx, results, code) if args.json else as_text(ctx, results))
     return code
+
+
+def run(check: Callable[[Context], Result], ctx: Context) -> Result:
+    """The check's result; a check that breaks is reported as its failure, and the other checks still run."""
+    try:
+        return check(ctx)
+    except Exception as error:
+        summary = f"the check itself failed: {error!r}. This is a bug in headroom; please report it"
+        return Result(check.__name__.removeprefix("check_"), Status.FAIL, summary, "with `headroom doctor --json`")
 
 
 def exit_code(results: list[Result]) -> int:

@@ -251,5 +251,8 @@ def check_pricing(ctx: Context) -> Result:
     note = " (Python 3.14+: litellm may not support it yet)" if sys.version_info >= (3, 14) else ""
     if importlib.util.find_spec("litellm") is None:
         return Result("pricing", Status.PASS, f"$ figures from the bundled price table (no litellm){note}")
-    version = importlib.metadata.version("litellm")
-    return Result("pricing", Status.PASS, f"$ figures from litellm {version}'s price map{note}")
+    try:
+        version = f"litellm {importlib.metadata.version('litellm')}'s"
+    except importlib.metadata.PackageNotFoundError:  # importable, but not installed as a distribution
+        version = "litellm's"
+    return Result("pricing", Status.PASS, f"$ figures from {version} price map{note}")
