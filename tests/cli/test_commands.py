@@ -43,8 +43,6 @@ def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
     [
         ["headroom", "savings"],
         ["headroom", "perf"],
-        ["headroom", "doctor"],
-        ["headroom-check", "doctor"],
     ],
 )
 def test_commands_not_built_yet_say_so_with_exit_2(argv: list[str]) -> None:
