@@ -52,7 +52,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     app.add_route("/v1/compress", Compress(engine, config))
     app.add_route("/v1/retrieve", Retrieve(engine, config))
     app.add_route("/v1/retrieve/{hash}", Retrieve(engine, config), suffix="hash")
-    app.add_route("/v1/responses", Responses(compression, upstream, config))
+    app.add_route("/v1/responses", Responses(compression, upstream, config, retrieval))
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
     app.add_route("/health", Health(engine, config))
