@@ -11,7 +11,7 @@ from headroom.runtime.proxy.accounting import Accounting
 from headroom.runtime.proxy.bodies import Compression
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.health import Health, Livez, Readyz
-from headroom.runtime.proxy.metering import budgeted
+from headroom.runtime.proxy.metering import budgeted, ledger_for
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.ratelimit import RateLimit, TokenBuckets
@@ -36,8 +36,9 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
         config.protect_tool_results
     )
     engine = LiveEngine(engine)  # recompiled rules are picked up without a restart
-    upstream = budgeted(upstream or Upstream(config), config)
-    stats = Stats(savings or Savings(default_path()))
+    ledger = ledger_for(config)
+    upstream = budgeted(upstream or Upstream(config), ledger)
+    stats = Stats(savings or Savings(default_path()), ledger)
     accounting = Accounting(stats, request_log(config))
     compression = Compression(engine if config.optimize else None, config.compression_timeout, config.threads)
     warn_if_exposed(config)
@@ -52,10 +53,10 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     app.add_route("/v1/compress", Compress(engine, config))
     app.add_route("/v1/retrieve", Retrieve(engine, config))
     app.add_route("/v1/retrieve/{hash}", Retrieve(engine, config), suffix="hash")
-    app.add_route("/v1/responses", Responses(compression, upstream, config))
+    app.add_route("/v1/responses", Responses(compression, upstream, config, retrieval))
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
-    app.add_route("/health", Health(engine, config))
+    app.add_route("/health", Health(engine, config, ledger))
     add_reports(app, stats)
     app.add_sink(Passthrough(upstream), prefix="/")  # routes above take precedence over the sink
     return app

@@ -6,14 +6,21 @@ a lock, so requests arriving together cannot all pass a check that only one of t
 the reservation is settled to what the provider reports it used. Periods are calendar hours, days and months in
 UTC. The amounts spent are kept in `~/.headroom/budget.json` (runtime/home.py), written whole to a temporary file
 and renamed over the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
+
+Several proxies (processes) may share the one file: every change takes an exclusive `flock` on `budget.json.lock`
+beside it, reads the file again and writes it before letting go, so no proxy overwrites another's spending and
+the check-and-reserve stays one step across all of them. A file that cannot be read or written leaves the proxy
+with what it knew last, and the limit still holds for its own requests.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +49,8 @@ class Reservation:
 
 
 class Ledger:
-    """The amounts spent per period, reserved and settled under one lock, persisted at every change."""
+    """The amounts spent per period, reserved and settled under one lock (this process's and the file's), persisted
+    at every change."""
 
     def __init__(self, limit: float, period: str, path: Path | None = None,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
@@ -53,11 +61,11 @@ class Ledger:
         self._path = (path or data_dir() / "budget.json").expanduser()
         self._now = now
         self._lock = threading.Lock()
-        self._spent = _load(self._path)
+        self._spent: dict[str, float] = {}
 
     def reserve(self, amount: float) -> Reservation:
         """Count `amount` as spent in the current period, or raise `BudgetExceeded` if it does not fit."""
-        with self._lock:
+        with self._locked():
             key = self._key()
             spent = self._spent.get(key, 0.0)
             if spent + amount > self.limit:
@@ -70,15 +78,28 @@ class Ledger:
 
     def settle(self, reservation: Reservation, actual: float) -> None:
         """Replace a reservation with what the request actually cost."""
-        with self._lock:
+        with self._locked():
             spent = self._spent.get(reservation.period, 0.0) - reservation.amount + actual
             self._spent[reservation.period] = max(0.0, spent)
             self._save()
 
     def spent(self) -> float:
-        """What the current period has spent so far, reservations included."""
-        with self._lock:
+        """What the current period has spent so far, reservations included (every proxy's on this file)."""
+        with self._locked():
             return self._spent.get(self._key(), 0.0)
+
+    def report(self) -> dict[str, float | str]:
+        """The budget as `/stats` and `/health` show it."""
+        spent = self.spent()
+        return {"limit": self.limit, "period": self.period, "spent": round(spent, 6),
+                "remaining": round(max(0.0, self.limit - spent), 6)}  # fmt: skip
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Holds this process's lock and the file's, with the amounts read afresh from the file."""
+        with self._lock, _file_lock(self._path.with_name(self._path.name + ".lock")):
+            self._spent = _load(self._path, self._spent)
+            yield
 
     def _key(self) -> str:
         return self._now().strftime(_KEY_FORMATS[self.period])
@@ -103,16 +124,33 @@ class Ledger:
             log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
 
 
-def _load(path: Path) -> dict[str, float]:
-    """The amounts in the file (hourly, daily and monthly keys never collide); empty when it is unreadable."""
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (created if need be), shared by every process that uses the same file; without
+    it when the file cannot be opened (this process's lock still holds)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a")
+    except OSError as error:
+        log.warning("the budget's lock file %s cannot be opened (%s); other proxies may overwrite", path, error)
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle is closed
+        yield
+
+
+def _load(path: Path, known: dict[str, float]) -> dict[str, float]:
+    """The amounts in the file (hourly, daily and monthly keys never collide); `known` when there is no file yet or
+    it is unreadable."""
     try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
-        return {}
+        return known
     except (OSError, ValueError) as error:
-        log.warning("the budget file %s is unreadable (%s); spending starts from zero", path, error)
-        return {}
+        log.warning("the budget file %s is unreadable (%s); keeping the amounts known so far", path, error)
+        return known
     spent = document.get("spent") if isinstance(document, dict) else None
     if not isinstance(spent, dict):
-        return {}
+        return known
     return {key: float(value) for key, value in spent.items() if isinstance(value, (int, float))}

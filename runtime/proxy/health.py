@@ -7,6 +7,7 @@ import falcon
 
 from headroom import __version__
 from headroom.runtime.engine import Engine
+from headroom.runtime.proxy.budget import Ledger
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.providers import Provider
 
@@ -36,11 +37,13 @@ class Readyz:
 
 
 class Health:
-    """What is running: the version, the policy (its path and the hash of its sources) and the upstreams."""
+    """What is running: the version, the policy (its path and the hash of its sources), the upstreams, and the
+    budget (None when no budget is set; `headroom doctor` reads it here)."""
 
-    def __init__(self, engine: Engine, config: ProxyConfig) -> None:
+    def __init__(self, engine: Engine, config: ProxyConfig, ledger: Ledger | None) -> None:
         self._engine = engine
         self._config = config
+        self._ledger = ledger
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         router = self._engine.router
@@ -50,4 +53,5 @@ class Health:
             "optimize": self._config.optimize,
             "rules": {"path": str(router.entry), "hash": getattr(router.module, "SOURCE_HASH", None)},
             "upstreams": {provider.value: self._config.upstream_url(provider) for provider in Provider},
+            "budget": self._ledger.report() if self._ledger else None,
         }

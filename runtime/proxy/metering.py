@@ -117,9 +117,14 @@ class MeteredAnswer:
             self._ledger.settle(reservation, cost)
 
 
-def budgeted(upstream: Upstream, config: ProxyConfig) -> Upstream | Metered:
-    """The upstream held to the configured budget; the upstream itself when no budget is set."""
+def ledger_for(config: ProxyConfig) -> Ledger | None:
+    """The ledger of the configured budget; None when no budget is set."""
     if config.budget is None:
-        return upstream
+        return None
     load_litellm_in_background()
-    return Metered(upstream, Ledger(config.budget, config.budget_period))
+    return Ledger(config.budget, config.budget_period)
+
+
+def budgeted(upstream: Upstream, ledger: Ledger | None) -> Upstream | Metered:
+    """The upstream held to the budget `ledger` keeps; the upstream itself when there is no budget."""
+    return upstream if ledger is None else Metered(upstream, ledger)

@@ -17,6 +17,7 @@ from headroom.runtime.proxy.bodies import Compression, parse_conversation, read_
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.providers import Provider, provider_for
 from headroom.runtime.proxy.retrieval import Retrieval
+from headroom.runtime.proxy.retrieval_shapes import SHAPES
 from headroom.runtime.proxy.streaming import relay
 from headroom.runtime.proxy.upstream import Upstream, request_headers
 
@@ -28,7 +29,7 @@ class Conversation:
     these paths are answered 405 by Falcon: no provider defines them."""
 
     def __init__(self, provider: Provider, compression: Compression, upstream: Upstream, config: ProxyConfig,
-                 retrieval: Retrieval | None = None) -> None:  # fmt: skip
+                 retrieval: Retrieval) -> None:  # fmt: skip
         self._provider = provider
         self._compression = compression
         self._upstream = upstream
@@ -42,11 +43,7 @@ class Conversation:
         note(req, self._provider, body, outgoing.result)
         headers = request_headers(req.headers_lower)
         send = partial(self._upstream.send, self._provider, req.method, target(req), headers)
-        compressed = outgoing.compressed
-        if compressed is not None and self._retrieval and self._retrieval.applies(self._provider, compressed):
-            self._retrieval.respond(resp, self._provider, req.method, send, compressed)
-        else:
-            relay(resp, send(outgoing.body), self._provider, req.method)
+        self._retrieval.forward(resp, SHAPES[self._provider], req.method, send, outgoing)
         resp.set_headers(outgoing.headers)
 
 

@@ -7,7 +7,8 @@ most the request timeout — and only then returns. A second stop does not wait.
 
 waitress is configured for relaying: `channel_request_lookahead=1` keeps reading a connection while its request is
 served, so a client that hangs up is noticed at the next piece of its answer (and the upstream request closed);
-poll instead of select, so more than 1,024 connections do not break the loop.
+poll instead of select, so more than 1,024 connections do not break the loop. The requests waitress refuses itself
+(a body of 1 GiB or more, a malformed request) are answered in the provider's shape (`refusals`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from waitress.server import BaseWSGIServer
 from waitress.trigger import trigger as Trigger
 
 from headroom.runtime.proxy.config import ProxyConfig
+from headroom.runtime.proxy.refusals import ProviderShapedChannel
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class ProxyServer:
             app, map=self._map, host=config.host, port=config.port, threads=config.threads, ident="headroom",
             channel_request_lookahead=1, asyncore_use_poll=True,
         )  # fmt: skip
+        for listener in self._listeners():
+            listener.channel_class = ProviderShapedChannel
         self._triggers = [item for item in self._map.values() if isinstance(item, Trigger)]
         self._grace = config.request_timeout
         self._stopping = threading.Event()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from headroom.runtime.proxy.budget import Ledger
 from headroom.runtime.proxy.history import History
 from headroom.runtime.proxy.metrics import LATENCY_BOUNDS, OVERHEAD_BOUNDS, Histogram
 from headroom.runtime.proxy.savings import Savings
@@ -24,8 +25,9 @@ UNDETECTED = "undetected"  # the kind of a block nothing needed the kind of
 
 
 class Stats:
-    def __init__(self, savings: Savings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, savings: Savings, ledger: Ledger | None, clock: Callable[[], float] = time.time) -> None:
         self.savings = savings
+        self._ledger = ledger
         self._clock = clock
         self._lock = threading.Lock()
         self._start()
@@ -64,6 +66,7 @@ class Stats:
 
     def snapshot(self) -> dict[str, Any]:
         """`/stats`: the numbers as JSON-ready values."""
+        budget = self._ledger.report() if self._ledger else None  # outside the lock: it reads the budget's file
         with self._lock:
             return {
                 "since": datetime.fromtimestamp(self._since, UTC).isoformat(),
@@ -74,7 +77,7 @@ class Stats:
                 "latency_ms": percentiles(self._latency),
                 "overhead_ms": percentiles(self._overhead),
                 "lifetime": self.savings.totals(),
-                "budget": None,  # no budget is enforced yet
+                "budget": budget,
             }
 
     def history(self) -> dict[str, Any]:

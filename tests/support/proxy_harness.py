@@ -320,6 +320,8 @@ def all_events(response: http.client.HTTPResponse) -> Iterator[bytes]:
 _MARKER_REF = re.compile(r"retrieve with ref=([0-9a-f]+)")
 USAGE = {"input_tokens": 100, "output_tokens": 10}  # each scripted Anthropic answer's usage
 OPENAI_USAGE = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+RESPONSES_USAGE = {"input_tokens": 100, "output_tokens": 10, "total_tokens": 110}
+JSON = [("content-type", "application/json")]
 
 
 def retrieving(query: str | None = None, also: str | None = None) -> Answer:
@@ -340,30 +342,76 @@ def quoting(needle: str) -> Answer:
     """A model that answers with the first line of the request's last tool result that contains `needle`."""
 
     def answer(handler: Handler, received: Received) -> None:
-        last = received.json()["messages"][-1]
-        result = last["content"] if last["role"] == "tool" else last["content"][-1]["content"]
+        result = last_tool_result(received.json())
         line = next((line for line in result.split("\n") if needle in line), "nothing")
         model_answer(handler, received, f"Found: {line}", [])
 
     return answer
 
 
+def last_tool_result(body: dict[str, Any]) -> str:
+    """The text of the last tool result in a request to any of the three endpoints."""
+    if "input" in body:
+        return body["input"][-1]["output"]
+    last = body["messages"][-1]
+    return last["content"] if last["role"] == "tool" else last["content"][-1]["content"]
+
+
 def model_answer(handler: Handler, received: Received, text: str, calls: list[tuple[str, str, Any]]) -> None:
-    """A model's answer with `text` and tool `calls` (id, name, input), shaped for the endpoint it was sent to."""
-    if not received.path.endswith("/v1/messages"):
-        tool_calls = [{"id": id, "type": "function", "function": {"name": name, "arguments": json.dumps(input)}}
-                      for id, name, input in calls]  # fmt: skip
-        message = {"role": "assistant", "content": text, **({"tool_calls": tool_calls} if calls else {})}
-        choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
-        body = {"object": "chat.completion", "choices": [choice], "usage": OPENAI_USAGE}
-        return handler.send(200, json.dumps(body).encode(), [("content-type", "application/json")])
+    """A model's answer with `text` and tool `calls` (id, name, input), shaped for the endpoint it was sent to,
+    streamed when the request asks (but Responses)."""
+    if received.path.endswith("/v1/responses"):
+        return handler.send(200, json.dumps(responses_answer(text, calls)).encode(), JSON)
+    if received.path.endswith("/v1/chat/completions"):
+        answer = chat_answer(text, calls)
+        if received.json().get("stream"):
+            usage = (received.json().get("stream_options") or {}).get("include_usage", False)
+            return events(*chat_events(answer, usage))(handler, received)
+        return handler.send(200, json.dumps(answer).encode(), JSON)
     content = [{"type": "text", "text": text}]
     content += [{"type": "tool_use", "id": id, "name": name, "input": input} for id, name, input in calls]
     message = {"id": "msg_1", "type": "message", "role": "assistant", "content": content,
                "stop_reason": "tool_use" if calls else "end_turn", "usage": USAGE}  # fmt: skip
     if received.json().get("stream"):
         return events(*message_events(message))(handler, received)
-    return handler.send(200, json.dumps(message).encode(), [("content-type", "application/json")])
+    return handler.send(200, json.dumps(message).encode(), JSON)
+
+
+def chat_answer(text: str, calls: list[tuple[str, str, Any]]) -> dict[str, Any]:
+    tool_calls = [{"id": id, "type": "function", "function": {"name": name, "arguments": json.dumps(input)}}
+                  for id, name, input in calls]  # fmt: skip
+    message = {"role": "assistant", "content": text, **({"tool_calls": tool_calls} if calls else {})}
+    choice = {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+    return {"id": "chatcmpl-1", "object": "chat.completion", "choices": [choice], "usage": OPENAI_USAGE}
+
+
+def chat_events(answer: dict[str, Any], usage: bool) -> list[bytes]:
+    """A chat completion as the chunks that carry it, as OpenAI sends them: the role, the text in two pieces,
+    each tool call's name then its arguments in two pieces, the finish reason, the usage when asked, `[DONE]`."""
+    (choice,) = answer["choices"]
+    message = choice["message"]
+    half = len(message["content"]) // 2
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}, {"content": message["content"][:half]},
+                                    {"content": message["content"][half:]}]  # fmt: skip
+    for index, call in enumerate(message.get("tool_calls") or []):
+        arguments = call["function"]["arguments"]
+        deltas += [{"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                    "function": {"name": call["function"]["name"], "arguments": ""}}]}]  # fmt: skip
+        deltas += [{"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                   for piece in (arguments[:5], arguments[5:])]  # fmt: skip
+    base = {"id": answer["id"], "object": "chat.completion.chunk"}
+    chunks = [{**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]} for delta in deltas]
+    chunks += [{**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]}]
+    chunks += [{**base, "choices": [], "usage": answer["usage"]}] if usage else []
+    return [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks] + [b"data: [DONE]\n\n"]
+
+
+def responses_answer(text: str, calls: list[tuple[str, str, Any]]) -> dict[str, Any]:
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": text, "annotations": []}]}  # fmt: skip
+    output = [message] + [{"type": "function_call", "id": f"fc_{id}", "call_id": id, "name": name,
+                           "arguments": json.dumps(input)} for id, name, input in calls]  # fmt: skip
+    return {"id": "resp_1", "object": "response", "status": "completed", "output": output, "usage": RESPONSES_USAGE}
 
 
 def message_events(message: dict[str, Any]) -> list[bytes]:

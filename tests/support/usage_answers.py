@@ -17,6 +17,7 @@ ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-tes
 OPENAI_HEADERS = {"authorization": "Bearer sk-test"}
 ANTHROPIC_USAGE = {"input_tokens": 120, "output_tokens": 7, "cache_read_input_tokens": 3}
 OPENAI_USAGE = {"prompt_tokens": 90, "completion_tokens": 5}
+RESPONSES_USAGE = {"input_tokens": 80, "output_tokens": 4, "total_tokens": 84}
 
 
 def anthropic_body(stream: bool = False) -> dict[str, Any]:
@@ -35,6 +36,13 @@ def openai_body(stream: bool = False) -> dict[str, Any]:
             "messages": [*messages, {"role": "tool", "tool_call_id": "c1", "content": LOG}]}  # fmt: skip
 
 
+def responses_body(stream: bool = False) -> dict[str, Any]:
+    call = {"type": "function_call", "call_id": "c1", "name": "Bash", "arguments": "{}"}
+    items = [{"type": "message", "role": "user", "content": "did the job work?"}, call]
+    return {"model": "gpt-5-codex", "stream": stream,
+            "input": [*items, {"type": "function_call_output", "call_id": "c1", "output": LOG}]}  # fmt: skip
+
+
 def anthropic_stream() -> list[bytes]:
     start = {"type": "message_start", "message": {"id": "m", "usage": {"input_tokens": 120, "output_tokens": 1}}}
     delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 7}}
@@ -45,6 +53,15 @@ def anthropic_stream() -> list[bytes]:
 def openai_stream() -> list[bytes]:
     final = {"object": "chat.completion.chunk", "choices": [], "usage": OPENAI_USAGE}
     return [*openai_events()[:-1], f"data: {json.dumps(final)}\n\n".encode(), b"data: [DONE]\n\n"]
+
+
+def responses_stream() -> list[bytes]:
+    response = {"id": "resp_1", "object": "response", "status": "in_progress", "output": []}
+    completed = {**response, "status": "completed", "usage": RESPONSES_USAGE}
+    items = [{"type": "response.created", "response": response},
+             {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "delta": "ok"},
+             {"type": "response.completed", "response": completed}]  # fmt: skip
+    return [f"event: {item['type']}\ndata: {json.dumps(item)}\n\n".encode() for item in items]
 
 
 def plain(body: dict[str, Any]) -> Callable[..., None]:

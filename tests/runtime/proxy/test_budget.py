@@ -5,6 +5,8 @@ the usage the provider reports, kept per period in a file in a temporary data fo
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -123,3 +125,77 @@ def test_a_monthly_budget_waits_for_the_first_of_the_next_month(data) -> None:
     with pytest.raises(BudgetExceeded) as refused:
         ledger.reserve(2.0)
     assert refused.value.retry_after == 3600 + 1
+
+
+def test_stats_and_health_report_the_budget(start_proxy, stand_in, data) -> None:
+    usage = {"input_tokens": 1000, "output_tokens": 500}
+    answer = {"type": "message", "content": [{"type": "text", "text": "ok"}], "usage": usage}
+    stand_in.then(status(200, json.dumps(answer).encode(), [("content-type", "application/json")]))
+    proxy = start_proxy(budget=10.0, budget_period="hourly")
+    assert proxy.post("/v1/messages", ANTHROPIC_BODY, ANTHROPIC).status == 200
+    cost = price_for("claude-sonnet-4-5").cost(1000, 500)
+    settled(data, cost)
+    expected = {"limit": 10.0, "period": "hourly", "spent": pytest.approx(cost), "remaining": pytest.approx(10 - cost)}
+    assert proxy.call("GET", "/stats").json()["budget"] == expected
+    assert proxy.call("GET", "/health").json()["budget"] == expected
+
+
+def test_two_ledgers_on_one_file_see_each_others_spending(data) -> None:
+    first, second = Ledger(1.0, "daily"), Ledger(1.0, "daily")
+    kept = first.reserve(0.5)
+    second.reserve(0.3)
+    with pytest.raises(BudgetExceeded):
+        second.reserve(0.3)  # 0.8 is spent between them
+    first.settle(kept, 0.1)  # settling one does not forget the other's
+    assert second.spent() == pytest.approx(0.4) and list(spent(data).values()) == [pytest.approx(0.4)]
+
+
+STEP = 1 / 128  # a binary fraction: the sums are exact, so the count that fits is exactly limit / STEP
+RESERVING = f"""
+import sys
+from headroom.runtime.proxy.budget import BudgetExceeded, Ledger
+ledger = Ledger(float(sys.argv[1]), "daily")
+print("ready", flush=True)
+sys.stdin.readline()
+count = 0
+try:
+    while True:
+        ledger.reserve({STEP})
+        count += 1
+except BudgetExceeded:
+    print(count, flush=True)
+"""
+
+
+def reserve_until_refused(ledger: Ledger) -> int:
+    count = 0
+    with pytest.raises(BudgetExceeded):
+        while True:
+            ledger.reserve(STEP)
+            count += 1
+    return count
+
+
+def test_two_processes_reserving_at_once_never_overshoot_together(data) -> None:
+    other = subprocess.Popen([sys.executable, "-c", RESERVING, "2.0"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)  # fmt: skip
+    try:
+        assert other.stdout.readline() == "ready\n"
+        other.stdin.write("go\n")
+        other.stdin.flush()
+        ours = reserve_until_refused(Ledger(2.0, "daily"))
+        theirs = int(other.stdout.readline())
+    finally:
+        other.kill()
+        other.wait(WAIT)
+    assert ours + theirs == 2.0 / STEP  # every reservation counted once: none overwrote another
+    assert list(spent(data).values()) == [pytest.approx(2.0)]
+
+
+def test_two_proxies_share_one_budget(start_proxy, stand_in) -> None:
+    limit = estimate(ANTHROPIC_BODY) * 5.5
+    proxies = [start_proxy(budget=limit, threads=10) for _ in range(2)]
+    with ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(lambda i: proxies[i % 2].post("/v1/messages", ANTHROPIC_BODY, ANTHROPIC), range(20)))
+    assert sorted(reply.status for reply in replies) == [200] * 5 + [429] * 15
+    assert len(stand_in.received) == 5

@@ -83,6 +83,34 @@ def test_a_body_over_the_limit_is_a_413(start_proxy, stand_in, path, chunked) ->
     assert stand_in.received == []
 
 
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_body_past_the_servers_own_limit_is_a_provider_shaped_413_before_it_is_sent(proxy, stand_in, path) -> None:
+    connection = proxy.connect()
+    try:
+        connection.putrequest("POST", path)
+        connection.putheader("content-type", "application/json")
+        connection.putheader("authorization" if path == "/v1/chat/completions" else "x-api-key", "Bearer sk-test")
+        connection.putheader("content-length", str(5 * 1024**3))  # waitress refuses from 1 GiB on
+        connection.endheaders(b'{"model": ')  # and the rest never comes: the answer does not wait for it
+        response = connection.getresponse()
+        reply = response.status, response.getheader("content-type"), json.loads(response.read())
+    finally:
+        connection.close()
+    assert reply[:2] == (413, "application/json")
+    kind = "invalid_request_error" if path == "/v1/chat/completions" else "request_too_large"
+    assert "exceeds max_body" in assert_provider_error(path, reply[2], kind)
+    assert stand_in.received == []
+
+
+def test_a_malformed_request_is_a_provider_shaped_400(proxy) -> None:
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=WAIT) as raw:
+        raw.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: nine\r\n\r\n")
+        answer = raw.makefile("rb").read()
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert_provider_error("/v1/messages", json.loads(body), "invalid_request_error")
+
+
 def test_the_default_limits_are_the_issues() -> None:
     from headroom.runtime.proxy.config import ProxyConfig
 

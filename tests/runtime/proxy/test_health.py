@@ -32,3 +32,4 @@ def test_health_says_what_is_running(start_proxy, stand_in) -> None:
     assert health["optimize"] is False
     assert health["rules"] == {"path": str(router.entry), "hash": router.module.SOURCE_HASH}
     assert health["upstreams"] == {"anthropic": stand_in.url + "/anthropic", "openai": stand_in.url + "/openai"}
+    assert health["budget"] is None  # none set (test_budget.py has one)

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 from support.proxy_harness import Proxy, StandIn, events
-from support.usage_answers import OPENAI_HEADERS, anthropic_stream, openai_body, wait_for
+from support.usage_answers import (
+    OPENAI_HEADERS,
+    anthropic_stream,
+    openai_body,
+    responses_body,
+    responses_stream,
+    wait_for,
+)
 
 
 def lines(path: Path, count: int) -> list[dict[str, Any]]:
@@ -52,6 +59,20 @@ def test_a_streamed_answer_is_logged_when_it_ends_with_its_usage(
     proxy.post("/v1/messages", body)
     (line,) = lines(path, 1)
     assert line["usage"]["input"] == 120 and line["usage"]["output"] == 7
+
+
+def test_a_responses_request_is_logged_like_a_conversation(
+    tmp_path: Path, stand_in: StandIn, start_proxy: Callable[..., Proxy]
+) -> None:
+    path = tmp_path / "requests.jsonl"
+    proxy = start_proxy(log_file=path, log_messages=True)
+    stand_in.then(events(*responses_stream()))
+    reply = proxy.post("/v1/responses", responses_body(stream=True), OPENAI_HEADERS)
+    (line,) = lines(path, 1)
+    assert (line["provider"], line["model"], line["status"]) == ("openai", "gpt-5-codex", 200)
+    assert line["tokens_saved"] == int(reply.header("x-headroom-tokens-saved") or 0) > 0
+    assert line["usage"]["input"] == 80 and line["usage"]["output"] == 4
+    assert line["overhead_ms"] > 0 and line["messages"][0]["content"] == "did the job work?"
 
 
 def test_concurrent_requests_write_whole_lines(tmp_path: Path, start_proxy: Callable[..., Proxy]) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support.proxy_harness import all_events, events, openai_events
+from support.proxy_harness import RESPONSES_USAGE, all_events, events, openai_events, quoting, retrieving
 
 from headroom.runtime.messages import slots
+from headroom.runtime.proxy.retrieval import TOOL
 
 LOG = "\n".join(f"[{i:04d}] ok  test_module_{i % 13}.py::test_case_{i} PASSED ({i % 9}.{i % 7}0s)" for i in range(500))
 OPENAI_HEADERS = {"authorization": "Bearer sk-test"}
+NEEDLE = "[0250] ok"  # a line compression omits
 
 
 def responses_body(output: str = LOG, stream: bool = False) -> dict[str, Any]:
@@ -57,10 +59,36 @@ def test_function_call_outputs_are_compressed_and_every_item_keeps_its_identity(
     got = received.json()
     assert [without_output(item) for item in got["input"]] == [without_output(item) for item in sent["input"]]
     assert len(got["input"][2]["output"]) < len(LOG) / 2
+    assert [tool["name"] for tool in got.pop("tools")] == [TOOL]  # something was stored: the retrieve tool
     assert {key: value for key, value in got.items() if key != "input"} == {
         key: value for key, value in sent.items() if key != "input"
     }
     assert int(reply.header("x-headroom-tokens-saved")) > 0
+
+
+def test_the_proxy_answers_a_retrieve_call_with_a_function_call_output(proxy, stand_in) -> None:
+    stand_in.then(retrieving(), quoting(NEEDLE))
+    reply = proxy.post("/v1/responses", responses_body(), OPENAI_HEADERS)
+    assert reply.status == 200, reply.body
+    assert TOOL.encode() not in reply.body
+    answer = reply.json()
+    said = [part["text"] for item in answer["output"] for part in item["content"]]
+    assert said == ["Let me look.", f"Found: {LOG.splitlines()[250]}"]
+    assert answer["usage"] == {key: 2 * value for key, value in RESPONSES_USAGE.items()}
+    first, second = (received.json() for received in stand_in.received)
+    assert NEEDLE not in json.dumps(first["input"])
+    assert second["input"][: len(first["input"])] == first["input"]
+    message, call, result = second["input"][len(first["input"]) :]
+    assert message["content"][0]["text"] == "Let me look." and call["name"] == TOOL
+    assert result == {"type": "function_call_output", "call_id": "call_r", "output": LOG}
+
+
+def test_a_streamed_request_is_not_looped(proxy, stand_in) -> None:
+    stand_in.then(events(*openai_events()))
+    response = proxy.open_stream("/v1/responses", responses_body(stream=True))
+    assert response.status == 200
+    list(all_events(response))
+    assert "tools" not in stand_in.received[0].json()
 
 
 def test_a_small_or_string_input_goes_byte_identical(proxy, stand_in) -> None:

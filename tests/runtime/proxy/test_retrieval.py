@@ -37,8 +37,38 @@ def openai_body(stream: bool = False, log: str = LOG) -> dict[str, Any]:
                          {"role": "tool", "tool_call_id": "c1", "content": log}]}  # fmt: skip
 
 
+def responses_body(stream: bool = False) -> dict[str, Any]:
+    """The same turn for Responses."""
+    call = {"type": "function_call", "call_id": "c1", "name": "shell", "arguments": "{}"}
+    return {"model": "gpt-5-codex", "stream": stream,
+            "input": [{"type": "message", "role": "user", "content": "did the run work?"}, call,
+                      {"type": "function_call_output", "call_id": "c1", "output": LOG}]}  # fmt: skip
+
+
 def tool_names(body: dict[str, Any]) -> list[str]:
     return [tool.get("name") or tool["function"]["name"] for tool in body.get("tools", [])]
+
+
+def stream_data(raw: bytes) -> list[dict[str, Any]]:
+    """The data of each event of a stream as the client received it, `[DONE]` left out."""
+    events = [line[6:] for line in raw.decode().splitlines() if line.startswith("data: ")]
+    return [json.loads(event) for event in events if event != "[DONE]"]
+
+
+def seen(path: str, raw: bytes) -> tuple[str, list[str], str]:
+    """What the client got from an answer, plain or streamed: its text, the names of the tools it calls, and why it
+    stopped."""
+    data = stream_data(raw) if raw.startswith((b"event:", b"data:")) else [json.loads(raw)]
+    if path == "/v1/messages":
+        blocks = [block for item in data for block in [*item.get("content", []), item.get("content_block", {})]]
+        text = "".join(part.get("text", "") for item in data for part in [*blocks, item.get("delta", {})])
+        stops = [item.get("stop_reason") or item.get("delta", {}).get("stop_reason") for item in data]
+        return text, [b["name"] for b in blocks if b.get("type") == "tool_use"], next(filter(None, stops), "")
+    choices = [choice for item in data for choice in item["choices"]]
+    parts = [choice["delta"] if "delta" in choice else choice["message"] for choice in choices]
+    calls = [call["function"].get("name") for part in parts for call in part.get("tool_calls") or []]
+    stops = [choice["finish_reason"] for choice in choices if choice.get("finish_reason")]
+    return "".join(part.get("content") or "" for part in parts), [name for name in calls if name], "".join(stops)
 
 
 def test_an_anthropic_answer_comes_back_after_the_proxy_answered_the_retrieve_call(proxy, stand_in) -> None:
@@ -47,7 +77,8 @@ def test_an_anthropic_answer_comes_back_after_the_proxy_answered_the_retrieve_ca
     assert reply.status == 200, reply.body
     assert TOOL.encode() not in reply.body
     answer = reply.json()
-    assert answer["content"] == [{"type": "text", "text": f"Found: {LOG.splitlines()[200]}"}]
+    assert answer["content"] == [{"type": "text", "text": "Let me look."},  # said before the call: kept, as in a stream
+                                 {"type": "text", "text": f"Found: {LOG.splitlines()[200]}"}]  # fmt: skip
     assert answer["stop_reason"] == "end_turn"
     assert answer["usage"] == {"input_tokens": 200, "output_tokens": 20}  # both rounds
     first, second = (received.json() for received in stand_in.received)
@@ -83,7 +114,7 @@ def test_an_openai_answer_comes_back_after_the_proxy_answered_the_retrieve_call(
     assert reply.status == 200, reply.body
     assert TOOL.encode() not in reply.body
     (choice,) = reply.json()["choices"]
-    assert choice["message"]["content"] == f"Found: {LOG.splitlines()[200]}"
+    assert choice["message"]["content"] == f"Let me look.\n\nFound: {LOG.splitlines()[200]}"
     assert choice["finish_reason"] == "stop"
     assert reply.json()["usage"] == {key: 2 * value for key, value in OPENAI_USAGE.items()}
     second = stand_in.received[1].json()
@@ -98,24 +129,60 @@ def test_a_query_retrieves_only_the_matching_lines(proxy, stand_in) -> None:
     assert NEEDLE in result and len(result) < len(LOG) / 10
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_the_loop_stops_after_its_last_round_with_the_calls_removed(proxy, stand_in, stream) -> None:
+BOTH_WAYS = [("/v1/messages", False), ("/v1/messages", True), ("/v1/chat/completions", False),
+             ("/v1/chat/completions", True)]  # fmt: skip
+
+
+def body_for(path: str, stream: bool, log: str = LOG) -> dict[str, Any]:
+    return anthropic_body(stream, log) if path == "/v1/messages" else openai_body(stream, log)
+
+
+@pytest.mark.parametrize(("path", "stream"), BOTH_WAYS)
+def test_the_loop_stops_after_its_last_round_with_the_calls_removed(proxy, stand_in, path, stream) -> None:
     stand_in.then(*[retrieving() for _ in range(MAX_ROUNDS + 2)])
-    reply = proxy.post("/v1/messages", anthropic_body(stream=stream), ANTHROPIC_HEADERS)
+    reply = proxy.post(path, body_for(path, stream), ANTHROPIC_HEADERS)
     assert reply.status == 200
     assert len(stand_in.received) == MAX_ROUNDS + 1
     assert TOOL.encode() not in reply.body
-    assert b'"stop_reason": "end_turn"' in reply.body or b'"stop_reason":"end_turn"' in reply.body
+    text, calls, stop = seen(path, reply.body)
+    separator = "" if path == "/v1/messages" else "\n\n"
+    assert (text, calls) == (separator.join(["Let me look."] * (MAX_ROUNDS + 1)), [])
+    assert stop == ("end_turn" if path == "/v1/messages" else "stop")
 
 
-def test_an_answer_that_also_calls_a_client_tool_goes_to_the_client_without_ours(proxy, stand_in) -> None:
+@pytest.mark.parametrize(("path", "stream"), BOTH_WAYS)
+def test_an_answer_that_also_calls_a_client_tool_goes_to_the_client_without_ours(proxy, stand_in, path,
+                                                                                 stream) -> None:  # fmt: skip
     stand_in.then(retrieving(also="Bash"))
-    reply = proxy.post("/v1/messages", anthropic_body(), ANTHROPIC_HEADERS)
-    answer = reply.json()
+    reply = proxy.post(path, body_for(path, stream), ANTHROPIC_HEADERS)
+    assert reply.status == 200
     assert len(stand_in.received) == 1
-    assert [block.get("name") for block in answer["content"]] == [None, "Bash"]
-    assert answer["stop_reason"] == "tool_use"
-    assert answer["usage"] == USAGE
+    assert TOOL.encode() not in reply.body
+    assert seen(path, reply.body) == ("Let me look.", ["Bash"], "tool_use" if path == "/v1/messages" else "tool_calls")
+    if path == "/v1/messages" and not stream:
+        assert reply.json()["usage"] == USAGE
+    if path == "/v1/chat/completions" and stream:  # the client's call is the first it sees, whatever its index above
+        calls = [
+            call for chunk in stream_data(reply.body) for call in chunk["choices"][0]["delta"].get("tool_calls", [])
+        ]
+        assert {call["index"] for call in calls} == {0}
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions", "/v1/responses"])
+def test_a_client_tool_of_our_tools_name_is_the_clients_own(proxy, stand_in, path) -> None:
+    function = {"name": TOOL, "parameters": {"type": "object"}}
+    if path == "/v1/messages":
+        body, tools = anthropic_body(), [{"name": TOOL, "input_schema": {"type": "object"}}]
+    elif path == "/v1/chat/completions":
+        body, tools = openai_body(), [{"type": "function", "function": function}]
+    else:
+        body, tools = responses_body(), [{"type": "function", **function}]
+    stand_in.then(retrieving())
+    reply = proxy.post(path, {**body, "tools": tools}, ANTHROPIC_HEADERS)
+    assert reply.status == 200
+    [received] = stand_in.received  # the model's call to it was not answered by the proxy
+    assert received.json()["tools"] == tools
+    assert reply.body.count(TOOL.encode()) == 1  # the call, as the model made it, to the client
 
 
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])
@@ -125,8 +192,22 @@ def test_a_request_with_nothing_compressed_gets_no_tool(proxy, stand_in, path) -
     assert stand_in.received[0].body == raw
 
 
-def test_a_streamed_openai_request_is_not_looped_yet(proxy, stand_in) -> None:
-    response = proxy.open_stream("/v1/chat/completions", openai_body(stream=True))
-    assert response.status == 200
-    list(all_events(response))
-    assert "tools" not in stand_in.received[0].json()
+def test_a_streamed_openai_answer_continues_seamlessly_over_the_rounds(proxy, stand_in) -> None:
+    stand_in.then(retrieving(), quoting(NEEDLE))
+    body = {**openai_body(stream=True), "stream_options": {"include_usage": True}}
+    reply = proxy.post("/v1/chat/completions", body, OPENAI_HEADERS)
+    assert reply.status == 200
+    assert TOOL.encode() not in reply.body
+    assert reply.body.endswith(b"data: [DONE]\n\n") and reply.body.count(b"[DONE]") == 1
+    chunks = stream_data(reply.body)
+    assert {chunk["id"] for chunk in chunks} == {"chatcmpl-1"}
+    assert [chunk["choices"][0]["delta"].get("role") for chunk in chunks[:-1]].count("assistant") == 1
+    assert seen("/v1/chat/completions", reply.body) == (f"Let me look.\n\nFound: {LOG.splitlines()[200]}", [], "stop")
+    assert chunks[-1] == {"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [],
+                          "usage": {key: 2 * value for key, value in OPENAI_USAGE.items()}}  # fmt: skip
+    second = stand_in.received[1].json()
+    assert second["stream"] is True and tool_names(second) == [TOOL]
+    call, result = second["messages"][-2:]
+    assert call["content"] == "Let me look." and call["tool_calls"][0]["function"]["name"] == TOOL
+    assert json.loads(call["tool_calls"][0]["function"]["arguments"])["ref"]
+    assert result == {"role": "tool", "tool_call_id": "call_r", "content": LOG}

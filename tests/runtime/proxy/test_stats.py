@@ -14,12 +14,15 @@ from support.usage_answers import (
     ANTHROPIC_USAGE,
     OPENAI_HEADERS,
     OPENAI_USAGE,
+    RESPONSES_USAGE,
     anthropic_body,
     anthropic_stream,
     counted,
     openai_body,
     openai_stream,
     plain,
+    responses_body,
+    responses_stream,
 )
 
 from headroom.runtime.proxy.app import create_app
@@ -31,6 +34,8 @@ CASES = [
      {"type": "message", "content": [], "usage": ANTHROPIC_USAGE}, (120, 7)),
     ("/v1/chat/completions", openai_body, OPENAI_HEADERS, "gpt-4o", openai_stream,
      {"object": "chat.completion", "choices": [], "usage": OPENAI_USAGE}, (90, 5)),
+    ("/v1/responses", responses_body, OPENAI_HEADERS, "gpt-5-codex", responses_stream,
+     {"object": "response", "output": [], "usage": RESPONSES_USAGE}, (80, 4)),
 ]  # fmt: skip
 
 
