@@ -82,9 +82,10 @@ class Detected:
     items: int = 0  # records: array items, JSONL lines, table rows
 
 
-def detect(text: str, tool_input: str = "") -> Detected:
-    """The kind of `text`; `tool_input` (the tool call's input as JSON text) may name the file it came from."""
-    return _detect(text, _language_from_input(tool_input))
+def detect(text: str, tool_input: str = "", digest: str | None = None) -> Detected:
+    """The kind of `text`; `tool_input` (the tool call's input as JSON text) may name the file it came from;
+    `digest`: the text's (memo.text_digest), when the caller has it."""
+    return _detect(text, _language_from_input(tool_input), digest=digest)
 
 
 @by_digest(maxsize=16384)

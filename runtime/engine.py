@@ -57,11 +57,13 @@ class CompressResult:
 class BlockFacts:
     """The `Block` the router reads, computing the content kind only if the router asks for it."""
 
-    __slots__ = ("_detected", "age", "chars", "is_error", "lines", "model", "provider", "role", "slot", "tokens",
-                 "tool", "user_text")  # fmt: skip
+    __slots__ = ("_detected", "age", "chars", "is_error", "lines", "model", "provider", "ref", "role", "slot",
+                 "tokens", "tool", "user_text")  # fmt: skip
 
-    def __init__(self, slot: conversation.Slot, tokens: int, model: str, provider: str, age: int, user_text: str):
+    def __init__(self, slot: conversation.Slot, ref: str, tokens: int, model: str, provider: str, age: int,
+                 user_text: str) -> None:  # fmt: skip
         self.slot = slot
+        self.ref = ref  # the text's reference (its digest), computed once per block and turn
         self.tokens = tokens
         self.chars = len(slot.text)
         self.lines = slot.text.count("\n") + 1
@@ -77,7 +79,7 @@ class BlockFacts:
     @property
     def detected(self) -> Detected:
         if self._detected is None:
-            self._detected = detect(self.slot.text, self.slot.tool_input)
+            self._detected = detect(self.slot.text, self.slot.tool_input, digest=self.ref)
         return self._detected
 
     @property
@@ -116,9 +118,10 @@ class Engine:
         blocks: list[BlockRecord] = []
         before = after = sum(count_tokens(text, model) for text in conversation.tool_inputs_texts(messages))
         for slot in conversation.slots(messages):
-            tokens = count_tokens(slot.text, model)
+            ref = reference(slot.text)
+            tokens = count_tokens(slot.text, model, digest=ref)
             age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
-            facts = BlockFacts(slot, tokens, model, provider, age, queries[slot.message])
+            facts = BlockFacts(slot, ref, tokens, model, provider, age, queries[slot.message])
             outcome = self._decide(facts, queries[slot.message], settings)
             tokens_after = tokens if outcome is None or outcome.text is None else outcome.tokens
             before += tokens
@@ -152,8 +155,7 @@ class Engine:
         return "\n".join(line for line in original.split("\n") if any(word in line.lower() for word in words))
 
     def _apply(self, decision: Decision, facts: BlockFacts, query: str, settings: Mapping[str, Any]) -> _Outcome:
-        slot = facts.slot
-        ref = reference(slot.text)
+        slot, ref = facts.slot, facts.ref
         context = Context(query=query, tool_input=slot.tool_input, kind=facts.kind, ref=ref)
         key = _result_key(ref, decision, context)
         remembered = self.store.result(key) if self.store else None
@@ -167,7 +169,7 @@ class Engine:
         if text is None:
             return _Outcome(None, 0, note, ref)
         if self.store:
-            self.store.put_original(slot.text)
+            self.store.put_original(slot.text, ref)
         return _Outcome(text, count_tokens(text, facts.model), note, ref)
 
     def _run(self, decision: Decision, text: str, context: Context, tokens: int, model: str,

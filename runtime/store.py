@@ -8,13 +8,14 @@ both limits come from the policy's `store_ttl` / `store_max_size` settings.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+
+from headroom.runtime.memo import text_digest
 
 DEFAULT_PATH = Path("~/.headroom/ccr_store.db")
 MARK_USED_EVERY = 600.0  # seconds: an original used again sooner is not written again (its TTL is days)
@@ -28,10 +29,9 @@ create table if not exists results (key text primary key, text text, summary tex
 """
 
 
-def reference(text: str) -> str:
-    """The reference of an original: a content hash, so equal blocks share one entry and a marker's reference
-    is the same on every turn."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+# The reference of an original is its content hash, so equal blocks share one entry and a marker's reference is
+# the same on every turn.
+reference = text_digest
 
 
 class Store:
@@ -54,9 +54,10 @@ class Store:
         self._mark_every = min(MARK_USED_EVERY, ttl_seconds / 10)
         self._recent_results: OrderedDict[str, tuple[float, tuple[str | None, str]]] = OrderedDict()
 
-    def put_original(self, text: str) -> str:
-        """Store an original (or, when it is already there, mark it used now, which restarts its TTL)."""
-        ref = reference(text)
+    def put_original(self, text: str, ref: str | None = None) -> str:
+        """Store an original (or, when it is already there, mark it used now, which restarts its TTL); `ref`, its
+        reference, when the caller has it."""
+        ref = ref or reference(text)
         now = time.time()
         with self._lock:
             if now - self._marked.get(ref, -self._mark_every) < self._mark_every:

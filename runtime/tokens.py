@@ -60,8 +60,9 @@ def estimate(text: str) -> int:
     return (len(text) + 3) // 4
 
 
-def count_tokens(text: str, model: str = "") -> int:
-    return _count(text, encoding_name(model))
+def count_tokens(text: str, model: str = "", digest: str | None = None) -> int:
+    """`text`'s tokens for `model`; `digest`: the text's (memo.text_digest), when the caller has it."""
+    return _count(text, encoding_name(model), digest=digest)
 
 
 @by_digest(maxsize=65536)
