@@ -13,6 +13,7 @@ from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.health import Health, Livez, Readyz
 from headroom.runtime.proxy.metering import budgeted
 from headroom.runtime.proxy.middleware import RequestLog
+from headroom.runtime.proxy.prices import load_litellm_in_background
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.ratelimit import RateLimit, TokenBuckets
 from headroom.runtime.proxy.reload import LiveEngine
@@ -37,6 +38,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     )
     engine = LiveEngine(engine)  # recompiled rules are picked up without a restart
     upstream = budgeted(upstream or Upstream(config), config)
+    load_litellm_in_background()  # savings are priced as requests are counted
     stats = Stats(savings or Savings(default_path()))
     accounting = Accounting(stats, request_log(config))
     compression = Compression(engine if config.optimize else None, config.compression_timeout)

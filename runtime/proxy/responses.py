@@ -15,6 +15,7 @@ from typing import Any
 
 import falcon
 
+from headroom.runtime.proxy.accounting import note
 from headroom.runtime.proxy.bodies import Compression, Outgoing, parse_object, read_body, serialize
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.errors import InvalidRequest
@@ -32,7 +33,9 @@ class Responses:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         raw = read_body(req, self._config.max_body_bytes)
-        outgoing = self._outgoing(raw, parse_responses(raw, self._config.max_messages))
+        body = parse_responses(raw, self._config.max_messages)
+        outgoing = self._outgoing(raw, body)
+        note(req, Provider.OPENAI, {"model": body.get("model", ""), "messages": body.get("input")}, outgoing.result)
         headers = request_headers(req.headers_lower)
         answer = self._upstream.send(Provider.OPENAI, req.method, target(req), headers, outgoing.body)
         relay(resp, answer, Provider.OPENAI, req.method)
