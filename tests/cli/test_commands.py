@@ -42,8 +42,6 @@ def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
     [
         ["headroom", "wrap", "claude"],
         ["headroom", "unwrap", "codex"],
-        ["headroom", "savings"],
-        ["headroom", "perf"],
         ["headroom", "doctor"],
         ["headroom-check", "doctor"],
     ],
