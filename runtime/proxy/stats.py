@@ -57,7 +57,7 @@ class Stats:
                 self._overhead.append(exchange.overhead_ms)
                 self._overhead_histogram.observe(exchange.overhead_ms / 1000)
             self._history.add(exchange)
-        self.savings.add(counted(exchange))
+        self.savings.add(as_counted(exchange))
 
     def reset(self) -> None:
         """Start the numbers afresh; lifetime savings are kept."""
@@ -94,7 +94,7 @@ class Stats:
             }  # fmt: skip
 
 
-def counted(exchange: Exchange) -> Counted:
+def as_counted(exchange: Exchange) -> Counted:
     """An exchange as the lifetime and daily savings count it."""
     blocks = tuple((block.tool or NO_TOOL, block.tokens_before, block.tokens_after) for block in exchange.blocks)
     return Counted(exchange.started, exchange.model or "unknown", exchange.client or "unknown",
