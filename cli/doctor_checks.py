@@ -26,14 +26,12 @@ from headroom import __version__
 from headroom.cli.probe import RunningProxy, proxy_url, running_proxy
 from headroom.runtime import detect, policy
 from headroom.runtime.proxy import savings
-from headroom.runtime.proxy.prices import TABLE
 from headroom.runtime.store import DEFAULT_PATH as DEFAULT_STORE
 from headroom.runtime.store import Store
 
 DEFAULT_HOST = "127.0.0.1"
 LIKELY_PORTS = range(8787, 8791)  # where else a proxy may be: the default port and the next few
 SCAN_TIMEOUT = 0.5  # seconds per port when looking for a proxy elsewhere (loopback refuses at once)
-SAVINGS_MODEL = "claude-sonnet-4"  # savings.json has no model: dollars are estimated at this model's input price
 PROSE = "The quick brown fox jumps over the lazy dog, and then it rests in the shade for a while."
 
 
@@ -133,14 +131,21 @@ def check_savings(ctx: Context) -> Result:
     if ctx.proxy is not None and ctx.proxy.health.get("optimize") is False:
         hint = f"start it without --no-optimize (or HEADROOM_NO_OPTIMIZE): {ctx.restart()}"
         return Result("savings", Status.WARN, "the proxy forwards requests without compressing them", hint)
-    lifetime = savings.load(path)
-    if lifetime.requests == 0:
+    try:
+        lifetime = savings.load(path).lifetime
+    except FileNotFoundError:
+        lifetime = None
+    except (OSError, ValueError) as error:
+        hint = "the proxy sets an unreadable file aside and counts from zero: restart it, " + ctx.restart()
+        return Result("savings", Status.WARN, f"{path} cannot be read: {error}", hint)
+    if lifetime is None or lifetime.requests == 0:
         hint = f"send a client through it: {ctx.wrap()}"
         return Result("savings", Status.WARN, f"no request has gone through a proxy yet ({path})", hint)
-    dollars = TABLE[SAVINGS_MODEL].cost(lifetime.tokens_saved, 0)
+    unpriced = f" (+{lifetime.unpriced_tokens_saved:,} tokens of models with no known price)"
     summary = (
-        f"{lifetime.requests:,} requests, {lifetime.tokens_saved:,} tokens saved "
-        f"(≈ ${dollars:,.2f} at {SAVINGS_MODEL} input prices), last request {ago(lifetime.last_request)}"
+        f"{lifetime.requests:,} requests, {lifetime.tokens_saved:,} tokens saved, ${lifetime.usd_saved:,.2f} at "
+        f"the models' input prices{unpriced if lifetime.unpriced_tokens_saved else ''}, "
+        f"last request {ago(lifetime.last_request)}"
     )
     return Result("savings", Status.PASS, summary)
 

@@ -14,6 +14,7 @@ import fnmatch
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class BlockRecord:
     kind: str  # "" when nothing asked for the kind (detecting it only to count it would cost every block)
     tokens_before: int
     tokens_after: int
+    ms: float = 0.0  # time spent on the block: counting, routing, detecting, compressing (or recalling), storing
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Engine:
         blocks: list[BlockRecord] = []
         before = after = sum(count_tokens(text, model) for text in conversation.tool_inputs_texts(messages))
         for slot in conversation.slots(messages):
+            started = time.perf_counter()
             ref = reference(slot.text)
             tokens = count_tokens(slot.text, model, digest=ref)
             age = 0 if settings["cache"] == "stable" else len(messages) - 1 - slot.message
@@ -126,7 +129,8 @@ class Engine:
             tokens_after = tokens if outcome is None or outcome.text is None else outcome.tokens
             before += tokens
             after += tokens_after
-            blocks.append(BlockRecord(slot.tool, facts.kind_if_detected, tokens, tokens_after))
+            ms = (time.perf_counter() - started) * 1000
+            blocks.append(BlockRecord(slot.tool, facts.kind_if_detected, tokens, tokens_after, ms))
             if outcome is not None:
                 transforms.append(outcome.note)
             if outcome is not None and outcome.text is not None:

@@ -27,6 +27,8 @@ from headroom.runtime.proxy.usage import UsageReader
 
 log = logging.getLogger(__name__)
 
+PROJECT_HEADER = "x-headroom-project"  # sent by `headroom wrap`; never forwarded (no x-headroom-* header is)
+MAX_CLIENT = 100  # characters of a client's name kept: it is a key in the savings file
 _ERROR_EVENT = b"event: error"
 _UNREAD = "the client went away before the answer ended"
 
@@ -63,6 +65,7 @@ class Accounting:
 
     def _exchange(self, req: falcon.Request, resp: falcon.Response) -> tuple[Exchange, Any]:
         exchange = Exchange(req.context.request_id, req.method, req.path, resp.status_code, req.context.arrived)
+        exchange.client = client_of(req.headers_lower)
         noted = req.context.get("accounting")
         if noted is None:
             return exchange, None
@@ -128,6 +131,14 @@ def counted(req: falcon.Request, resp: falcon.Response, resource: Any) -> bool:
     Falcon calls with no resource) or one refused. The proxy's own endpoints (health, stats, metrics) are not:
     a monitor polling them would drown the numbers it reads."""
     return resource is None or req.context.get("accounting") is not None or resp.status_code >= 400
+
+
+def client_of(headers: dict[str, str]) -> str:
+    """Who sent a request, for savings by client: the project `headroom wrap` names in `x-headroom-project`, else
+    the product in the User-Agent (`claude-cli/2.0.1 (external, cli)` is `claude-cli`), else "unknown"."""
+    project = headers.get(PROJECT_HEADER, "").strip()
+    product = headers.get("user-agent", "").strip().split(" ", 1)[0].split("/", 1)[0]
+    return (project or product or "unknown")[:MAX_CLIENT]
 
 
 def error_message(body: bytes) -> str:

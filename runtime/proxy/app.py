@@ -13,6 +13,7 @@ from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.health import Health, Livez, Readyz
 from headroom.runtime.proxy.metering import budgeted, ledger_for
 from headroom.runtime.proxy.middleware import RequestLog
+from headroom.runtime.proxy.prices import load_litellm_in_background
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.ratelimit import RateLimit, TokenBuckets
 from headroom.runtime.proxy.reload import LiveEngine
@@ -38,6 +39,7 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     engine = LiveEngine(engine)  # recompiled rules are picked up without a restart
     ledger = ledger_for(config)
     upstream = budgeted(upstream or Upstream(config), ledger)
+    load_litellm_in_background()  # savings are priced as requests are counted
     stats = Stats(savings or Savings(default_path()), ledger)
     accounting = Accounting(stats, request_log(config))
     compression = Compression(engine if config.optimize else None, config.compression_timeout, config.threads)

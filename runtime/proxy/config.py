@@ -11,15 +11,21 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.providers import Provider
 
 MAX_BODY_BYTES = 100 * 1024**2  # a conversation larger than this is a mistake, not a prompt
 MAX_MESSAGES = 10_000
 BUDGET_PERIODS = ("hourly", "daily", "monthly")
+
+
+def default_log_file() -> Path:
+    """The request log's home, read by `headroom perf`: beside the savings, so `HEADROOM_STORE_PATH` moves it."""
+    return data_dir() / "logs" / "requests.jsonl"
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class ProxyConfig:
     openai_api_url: str = "https://api.openai.com"
     max_body_bytes: int = MAX_BODY_BYTES
     max_messages: int = MAX_MESSAGES
-    log_file: Path | None = None  # the JSONL request log; None: no log
+    log_file: Path | None = field(default_factory=default_log_file)  # the JSONL request log; None: no log
     log_messages: bool = False  # whether the log has the conversations' messages
     # Required of callers from other machines (header `x-headroom-token`). From the environment only: a flag's
     # value would be visible to every user of the machine in the process list.
@@ -73,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--anthropic-api-url", "ANTHROPIC_TARGET_API_URL", str, defaults.anthropic_api_url,
           "the Anthropic upstream")  # fmt: skip
     _flag(parser, "--openai-api-url", "OPENAI_TARGET_API_URL", str, defaults.openai_api_url, "the OpenAI upstream")
-    _flag(parser, "--log-file", "HEADROOM_LOG_FILE", Path, None, "append a JSON line per request to this file")
+    _flag(parser, "--log-file", "HEADROOM_LOG_FILE", Path, defaults.log_file,
+          "append a JSON line per request to this file, for `headroom perf`")  # fmt: skip
     _flag(parser, "--rpm", "HEADROOM_RPM", _positive(int), None, "requests per minute per client (default: no limit)")
     _flag(parser, "--protect-tool-results", "HEADROOM_PROTECT_TOOL_RESULTS", _globs, (),
           "comma-separated tool names (globs) whose results are never compressed")  # fmt: skip
@@ -85,6 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=_env_true("HEADROOM_NO_OPTIMIZE"),
         help="forward requests without compressing them (env HEADROOM_NO_OPTIMIZE=1)",
+    )
+    parser.add_argument(
+        "--no-log-file",
+        action="store_true",
+        default=_env_true("HEADROOM_NO_LOG_FILE"),
+        help="write no request log (env HEADROOM_NO_LOG_FILE=1)",
     )
     parser.add_argument(
         "--log-messages",
@@ -107,7 +120,7 @@ def from_arguments(args: argparse.Namespace) -> ProxyConfig:
         compression_timeout=args.compression_timeout_seconds,
         anthropic_api_url=args.anthropic_api_url,
         openai_api_url=args.openai_api_url,
-        log_file=args.log_file,
+        log_file=None if args.no_log_file else args.log_file,
         log_messages=args.log_messages,
         proxy_token=os.environ.get("HEADROOM_PROXY_TOKEN") or None,
         rpm=args.rpm,

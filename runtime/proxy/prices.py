@@ -1,8 +1,8 @@
-"""What a model's tokens cost, for the budget: litellm's price map when it knows the model, else a small bundled
-table.
+"""What a model's tokens cost, for the budget and for the dollars savings are worth: litellm's price map when it
+knows the model, else a small bundled table.
 
 litellm's map is read from the copy inside its wheel (`LITELLM_LOCAL_MODEL_COST_MAP=True`, set before the import),
-never fetched. Importing litellm takes seconds, so it is loaded on a background thread when the budget is set up
+never fetched. Importing litellm takes seconds, so it is loaded on a background thread when the proxy starts
 and a request never waits for it: until it has loaded, and for models it does not know, the table prices the
 request. A model neither knows is priced at the table's dearest rates, so an unknown model can only make the
 budget stop early, never overshoot.
@@ -62,8 +62,14 @@ DEAREST = Price(max(p.input for p in TABLE.values()), max(p.output for p in TABL
 
 def price_for(model: str) -> Price:
     """The price of a model's tokens (see the module's docstring for where it comes from)."""
+    return known_price(model) or _unknown(model.lower().rsplit("/", 1)[-1])
+
+
+def known_price(model: str) -> Price | None:
+    """The price of a model's tokens; None when neither litellm nor the table knows the model (savings then say
+    so, where the budget assumes the dearest rates)."""
     name = model.lower().rsplit("/", 1)[-1]
-    return _litellm_price(name) or _table_price(name) or _unknown(name)
+    return _litellm_price(name) or _table_price(name)
 
 
 def load_litellm_in_background() -> None:

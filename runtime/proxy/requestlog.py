@@ -1,34 +1,61 @@
-"""The JSONL request log (`--log-file`): one JSON object per line and per request, appended when the request is
-over, so a stream's line has its whole latency. The conversation's messages are written only with `--log-messages`:
-they hold whatever the user's tools read, and a log is kept and copied more carelessly than a conversation.
+"""The JSONL request log (`--log-file`, by default `~/.headroom/logs/requests.jsonl`): one JSON object per line and
+per request, appended when the request is over, so a stream's line has its whole latency. `headroom perf` reads it:
+each line has the request's blocks grouped by tool and content kind, with their tokens and the milliseconds the
+engine spent on them.
+
+The conversation's messages are written only with `--log-messages`: they hold whatever the user's tools read, and a
+log is kept and copied more carelessly than a conversation. Past `MAX_BYTES` the log is renamed to `<name>.1`
+(replacing the one before) and a new one started, so it never holds more than twice that.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from headroom.runtime.engine import BlockRecord
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.tally import Exchange
+
+MAX_BYTES = 50 * 1024**2
+
+
+def rotated(path: Path) -> Path:
+    """Where the log's previous part is kept."""
+    return path.with_name(path.name + ".1")
 
 
 class RequestLogFile:
     """Appends lines to a file, one writer at a time (waitress serves requests on many threads)."""
 
-    def __init__(self, path: Path, with_messages: bool) -> None:
+    def __init__(self, path: Path, with_messages: bool, max_bytes: int = MAX_BYTES) -> None:
         self.path = path
         self.with_messages = with_messages
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(self, exchange: Exchange, messages: Any) -> None:
+        """Append the request's line (`OSError` when the file cannot be written: the caller warns and serves on)."""
         line = json.dumps(entry(exchange, messages if self.with_messages else None), ensure_ascii=False) + "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as file:
-            file.write(line)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            size = self._size()
+            if size and size + len(line.encode()) > self.max_bytes:
+                os.replace(self.path, rotated(self.path))
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(line)
+
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
 
 def entry(exchange: Exchange, messages: Any) -> dict[str, Any]:
@@ -40,6 +67,7 @@ def entry(exchange: Exchange, messages: Any) -> dict[str, Any]:
         "path": exchange.path,
         "provider": exchange.provider or None,
         "model": exchange.model or None,
+        "client": exchange.client or None,
         "status": exchange.status,
         "tokens_before": exchange.tokens_before,
         "tokens_after": exchange.tokens_after,
@@ -49,8 +77,25 @@ def entry(exchange: Exchange, messages: Any) -> dict[str, Any]:
         "latency_ms": round(exchange.total_ms, 3),
         "overhead_ms": None if exchange.overhead_ms is None else round(exchange.overhead_ms, 3),
         "error": exchange.error,
+        "blocks": block_groups(exchange.blocks),
     }
     return line if messages is None else {**line, "messages": messages}
+
+
+def block_groups(blocks: Iterable[BlockRecord]) -> list[dict[str, Any]]:
+    """A request's blocks grouped by (tool, kind), in the order first seen: a line stays short however long the
+    conversation. "" is no tool's result, or a kind nothing detected."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for block in blocks:
+        group = groups.setdefault(
+            (block.tool, block.kind),
+            {"tool": block.tool, "kind": block.kind, "blocks": 0, "tokens_before": 0, "tokens_after": 0, "ms": 0.0},
+        )
+        group["blocks"] += 1
+        group["tokens_before"] += block.tokens_before
+        group["tokens_after"] += block.tokens_after
+        group["ms"] += block.ms
+    return [{**group, "ms": round(group["ms"], 3)} for group in groups.values()]
 
 
 def request_log(config: ProxyConfig) -> RequestLogFile | None:

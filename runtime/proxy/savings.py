@@ -1,64 +1,64 @@
-"""Lifetime savings: what the proxy has saved across all its runs, kept in `~/.headroom/savings.json`.
+"""Savings across all the proxy's runs, kept in `~/.headroom/savings.json`: the lifetime totals and each day's
+savings by model, client and tool (the file's content is `daybook.Book`).
 
 The file is replaced whole (written to a temporary file in the same folder, then renamed over it), so a crash or a
 second proxy never leaves half a file. It is written at most once a second, the last changes at most a second
 after they happen, and once more when the proxy stops. It lives beside the reversible store, so
-`HEADROOM_STORE_PATH` moves both (a test, or a user keeping headroom's data elsewhere).
+`HEADROOM_STORE_PATH` moves both (a test, or a user keeping headroom's data elsewhere). A file that cannot be read
+is set aside, not written over: its numbers stay there for a person to recover.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from headroom.runtime.files import write_atomically
 from headroom.runtime.home import data_dir
+from headroom.runtime.proxy.daybook import Book, Counted
+from headroom.runtime.proxy.prices import known_price
 
 log = logging.getLogger(__name__)
 THROTTLE = 1.0  # seconds between writes
-
-
-@dataclass
-class Lifetime:
-    requests: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
-    tokens_saved: int = 0
-    last_request: str | None = None  # ISO 8601, UTC
 
 
 def default_path() -> Path:
     return data_dir() / "savings.json"
 
 
-class Savings:
-    """The lifetime totals, loaded at start (a missing or unreadable file starts them at zero) and saved as they
-    grow. Thread-safe."""
+def input_price(model: str) -> float | None:
+    """Dollars per input token of a model; None when its price is unknown."""
+    price = known_price(model)
+    return None if price is None else price.input / 1_000_000
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+
+class Savings:
+    """The book, loaded at start (missing: empty; unreadable: set aside, then empty) and saved as it grows.
+    Thread-safe."""
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic,
+                 price: Callable[[str], float | None] = input_price) -> None:  # fmt: skip
         self.path = path
         self._clock = clock
+        self._price = price
         self._lock = threading.Lock()
-        self._totals = load(path)
+        self._book = load_or_set_aside(path)
         self._written = -THROTTLE  # when the file was last written, by `clock`
         self._timer: threading.Timer | None = None
 
-    def add(self, tokens_before: int, tokens_after: int, when: float) -> None:
-        """Count one request (`when`: seconds since the epoch), and save now or within a second."""
+    def add(self, request: Counted) -> None:
+        """Count one request, and save now or within a second."""
+        usd_per_token = self._price(request.model)
         with self._lock:
-            totals = self._totals
-            totals.requests += 1
-            totals.tokens_before += tokens_before
-            totals.tokens_after += tokens_after
-            totals.tokens_saved += tokens_before - tokens_after
-            totals.last_request = datetime.fromtimestamp(when, UTC).isoformat()
+            self._book.add(request, usd_per_token)
             wait = self._written + THROTTLE - self._clock()
             if wait <= 0:
                 self._write()
@@ -69,7 +69,7 @@ class Savings:
 
     def totals(self) -> dict[str, Any]:
         with self._lock:
-            return asdict(self._totals)
+            return asdict(self._book.lifetime)
 
     def flush(self) -> None:
         """Save now (at shutdown, and when a throttled write is due)."""
@@ -82,17 +82,35 @@ class Savings:
             self._timer = None
         self._written = self._clock()
         try:
-            write_atomically(self.path, json.dumps(asdict(self._totals), indent=2) + "\n", mode=0o600, sync=True)
+            write_atomically(self.path, json.dumps(self._book.to_json(), indent=1) + "\n", mode=0o600, sync=True)
         except OSError as error:
-            log.warning("could not save lifetime savings to %s: %s", self.path, error)
+            log.warning("could not save savings to %s: %s", self.path, error)
 
 
-def load(path: Path) -> Lifetime:
+def load(path: Path) -> Book:
+    """The book in `path`; `FileNotFoundError` when there is none, `ValueError` (saying why) when it cannot be
+    read as one, `OSError` when it cannot be read at all."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Lifetime(**{key: data[key] for key in asdict(Lifetime()) if key in data})
+        return Book.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not UTF-8 text ({error.reason})") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error})") from None
+
+
+def load_or_set_aside(path: Path) -> Book:
+    """The book in `path`, or an empty one: when there is no file, or when it cannot be read, after renaming it to
+    `savings.json.unreadable-<time>` so the next write does not replace its numbers with zeros."""
+    try:
+        return load(path)
     except FileNotFoundError:
-        return Lifetime()
-    except (OSError, ValueError, TypeError) as error:
-        log.warning("lifetime savings in %s are unreadable (%s): starting from zero", path, error)
-        return Lifetime()
+        return Book()
+    except (OSError, ValueError) as error:
+        aside = path.with_name(f"{path.name}.unreadable-{datetime.now(UTC):%Y%m%dT%H%M%S}")
+        try:
+            os.replace(path, aside)
+        except OSError as failure:  # the folder is read-only: the file cannot be written over either
+            log.warning("savings in %s are unreadable (%s) and could not be set aside (%s)", path, error, failure)
+        else:
+            log.warning("savings in %s are unreadable (%s): kept as %s, counting from zero", path, error, aside)
+        return Book()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from headroom.runtime.proxy.budget import Ledger
+from headroom.runtime.proxy.daybook import Counted
 from headroom.runtime.proxy.history import History
 from headroom.runtime.proxy.metrics import LATENCY_BOUNDS, OVERHEAD_BOUNDS, Histogram
 from headroom.runtime.proxy.savings import Savings
@@ -22,6 +23,7 @@ from headroom.runtime.proxy.tally import BlockTally, Exchange, Tally
 SAMPLES = 10_000  # the latest requests percentiles are computed over
 PERCENTILES = (50, 90, 99)
 UNDETECTED = "undetected"  # the kind of a block nothing needed the kind of
+NO_TOOL = "none"  # the tool of a block that is no tool's result
 
 
 class Stats:
@@ -49,7 +51,7 @@ class Stats:
             self._totals.add(exchange)
             self._by_model[exchange.model or "unknown"].add(exchange)
             for block in exchange.blocks:
-                self._by_tool[block.tool or "none"].add(block)
+                self._by_tool[block.tool or NO_TOOL].add(block)
                 self._by_kind[block.kind or UNDETECTED].add(block)
             self._latency.append(exchange.total_ms)
             self._latency_histogram.observe(exchange.total_ms / 1000)
@@ -57,7 +59,7 @@ class Stats:
                 self._overhead.append(exchange.overhead_ms)
                 self._overhead_histogram.observe(exchange.overhead_ms / 1000)
             self._history.add(exchange)
-        self.savings.add(exchange.tokens_before, exchange.tokens_after, exchange.started)
+        self.savings.add(as_counted(exchange))
 
     def reset(self) -> None:
         """Start the numbers afresh; lifetime savings are kept."""
@@ -93,6 +95,13 @@ class Stats:
                 "proxy_overhead_seconds": ("Time the proxy spent on a request itself (parsing, compressing) "
                                            "before forwarding it.", self._overhead_histogram.copy()),
             }  # fmt: skip
+
+
+def as_counted(exchange: Exchange) -> Counted:
+    """An exchange as the lifetime and daily savings count it."""
+    blocks = tuple((block.tool or NO_TOOL, block.tokens_before, block.tokens_after) for block in exchange.blocks)
+    return Counted(exchange.started, exchange.model or "unknown", exchange.client or "unknown",
+                   exchange.tokens_before, exchange.tokens_after, blocks)  # fmt: skip
 
 
 def percentiles(samples: Iterable[float]) -> dict[str, float | None]:

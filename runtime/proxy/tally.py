@@ -22,6 +22,7 @@ class Exchange:
     started: float = field(default_factory=time.time)  # seconds since the epoch
     provider: str = ""
     model: str = ""
+    client: str = ""  # who sent it: see `accounting.client_of`
     tokens_before: int = 0
     tokens_after: int = 0
     tokens_saved: int = 0

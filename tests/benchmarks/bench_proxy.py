@@ -4,8 +4,9 @@
 
 Starts a stand-in Anthropic upstream (waitress, in a process of its own, answering after `--delay-ms`) and
 `headroom-serve` in front of it, then sends the same 24 KB agent request (a question and a service log as a tool
-result) from 4 keep-alive connections: first straight to the stand-in, then through the proxy, in one run. Prints
-p50 and p99 of each, their ratios, and the count of non-2xx answers. Targets: p50 ≤ 2x direct, p99 ≤ 3x direct,
+result) from 4 keep-alive connections: straight to the stand-in, through a bare forwarder (waitress + urllib3 and
+nothing else: the floor of the stack the proxy is built on), and through the proxy, in one run. Prints p50 and p99
+of each, their ratios to direct, and the count of non-2xx answers. Targets: p50 ≤ 2x direct, p99 ≤ 3x direct,
 zero non-2xx. The load comes from wrk (Debian's `wrk` package) when it is installed, else from a Python load
 generator in this process. A stand-in that answers instantly makes the ratio the proxy's whole cost over a
 loopback round trip; a delay closer to a real provider's shows what an agent notices. This is a benchmark: it
@@ -31,6 +32,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import urllib3
 import waitress
 
 ANSWER = json.dumps({
@@ -62,6 +64,22 @@ def stand_in(delay_s: float) -> Any:
     return app
 
 
+def bare_forwarder(upstream_port: int) -> Any:
+    """The floor of the stack the proxy is built on: a WSGI app on waitress that forwards the body with urllib3 and
+    returns the answer, with nothing else (no Falcon, no parsing, no compression, no accounting)."""
+    pool = urllib3.PoolManager(maxsize=16)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        answer = pool.request("POST", f"http://127.0.0.1:{upstream_port}{environ['PATH_INFO']}", body=body,
+                              headers={"content-type": "application/json"}, retries=False)  # fmt: skip
+        start_response(f"{answer.status} OK", [("content-type", "application/json"),
+                                               ("content-length", str(len(answer.data)))])  # fmt: skip
+        return [answer.data]
+
+    return app
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -80,10 +98,11 @@ def wait_until_up(port: int, path: str = "/livez") -> None:
     raise SystemExit(f"nothing answered on port {port}")
 
 
-def start_stand_in(delay_ms: float) -> tuple[int, subprocess.Popen[bytes]]:
-    """The stand-in in a process of its own, so it shares no interpreter lock with the load generator."""
+def start_server(*argv: str) -> tuple[int, subprocess.Popen[bytes]]:
+    """The stand-in (`--serve-stand-in DELAY_MS`) or the bare forwarder (`--serve-bare UPSTREAM_PORT`) in a process
+    of its own, so it shares no interpreter lock with the load generator."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve-stand-in", str(port), str(delay_ms)])
+    process = subprocess.Popen([sys.executable, __file__, *argv, str(port)])
     wait_until_up(port)
     return port, process
 
@@ -156,28 +175,31 @@ def _wrk_ms(out: str, share: str) -> float:
 
 
 def run(delay_ms: float, seconds: float, body: bytes, load: Any) -> None:
-    upstream_port, stand_in_process = start_stand_in(delay_ms)
+    upstream_port, stand_in_process = start_server("--serve-stand-in", str(delay_ms))
+    bare_port, bare = start_server("--serve-bare", str(upstream_port))
     proxy_port, proxy = start_proxy(upstream_port)
+    ports = {"direct": upstream_port, "bare": bare_port, "proxy": proxy_port}
     try:
-        load(upstream_port, body, 1)
-        load(proxy_port, body, 1)  # warm: the first request compresses, later ones reuse the remembered result
-        direct = load(upstream_port, body, seconds)
-        proxied = load(proxy_port, body, seconds)
+        for port in ports.values():  # warm: the proxy compresses once, later requests reuse the remembered result
+            load(port, body, 1)
+        results = {name: load(port, body, seconds) for name, port in ports.items()}
     finally:
-        for process in (proxy, stand_in_process):
+        for process in (proxy, bare, stand_in_process):
             process.terminate()
             process.wait(30)
     print(f"stand-in delay {delay_ms:g} ms, {len(body) / 1024:.0f} KB request, 4 connections, {seconds:g} s each")
-    for name, result in (("direct", direct), ("proxy", proxied)):
-        print(f"  {name:<6}  p50 {result.p50:8.2f} ms  p99 {result.p99:8.2f} ms  "
-              f"requests {result.requests:6d}  non-2xx {result.failures}")  # fmt: skip
-    print(f"  ratio   p50 {proxied.p50 / direct.p50:8.2f}x    p99 {proxied.p99 / direct.p99:8.2f}x")
+    direct = results["direct"]
+    for name, result in results.items():
+        ratios = f"p50 {result.p50 / direct.p50:5.2f}x  p99 {result.p99 / direct.p99:5.2f}x"
+        print(f"  {name:<6}  p50 {result.p50:8.2f} ms  p99 {result.p99:8.2f} ms  requests {result.requests:6d}  "
+              f"non-2xx {result.failures:3d}  vs direct {ratios}")  # fmt: skip
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--serve-stand-in"]:
-        port, delay_ms = int(sys.argv[2]), float(sys.argv[3])
-        waitress.serve(stand_in(delay_ms / 1000), host="127.0.0.1", port=port, threads=16, _quiet=True)
+    if sys.argv[1] in ("--serve-stand-in", "--serve-bare"):
+        value, port = float(sys.argv[2]), int(sys.argv[3])
+        app = stand_in(value / 1000) if sys.argv[1] == "--serve-stand-in" else bare_forwarder(int(value))
+        waitress.serve(app, host="127.0.0.1", port=port, threads=16, _quiet=True)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds of load on each side")

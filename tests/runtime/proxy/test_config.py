@@ -43,3 +43,12 @@ def test_a_bad_environment_value_is_a_usage_error(monkeypatch) -> None:
     monkeypatch.setenv("HEADROOM_PORT", "eighty")
     with pytest.raises(SystemExit):
         parse([])
+
+
+def test_the_request_log_is_on_by_default_beside_the_savings(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HEADROOM_STORE_PATH", str(tmp_path / "store.db"))
+    assert parse([]).log_file == tmp_path / "logs" / "requests.jsonl"
+    assert parse(["--log-file", "x.jsonl"]).log_file == Path("x.jsonl")
+    assert parse(["--no-log-file"]).log_file is None
+    monkeypatch.setenv("HEADROOM_NO_LOG_FILE", "1")
+    assert parse([]).log_file is None

@@ -1,5 +1,6 @@
 """The JSONL request log (`--log-file`): one line per request once its answer is over, messages only with
-`--log-messages`, whole lines from concurrent requests."""
+`--log-messages`, whole lines from concurrent requests, the client and the blocks by tool and kind that
+`headroom perf` reads, rotated past its size."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from support.usage_answers import (
     responses_stream,
     wait_for,
 )
+
+from headroom.runtime.proxy.requestlog import RequestLogFile, rotated
+from headroom.runtime.proxy.tally import Exchange
 
 
 def lines(path: Path, count: int) -> list[dict[str, Any]]:
@@ -84,3 +88,26 @@ def test_concurrent_requests_write_whole_lines(tmp_path: Path, start_proxy: Call
     for thread in threads:
         thread.join()
     assert sorted(line["path"] for line in lines(path, 16)) == sorted(f"/v1/models/{i}" for i in range(16))
+
+
+def test_a_line_has_its_client_and_blocks_by_tool_and_kind(tmp_path: Path, start_proxy: Callable[..., Proxy]) -> None:
+    path = tmp_path / "requests.jsonl"
+    proxy = start_proxy(log_file=path)
+    reply = proxy.post("/v1/chat/completions", openai_body(), {**OPENAI_HEADERS, "user-agent": "codex_cli_rs/0.9 (x)"})
+    proxy.post("/v1/chat/completions", openai_body(), {**OPENAI_HEADERS, "x-headroom-project": "alpha"})
+    first, second = lines(path, 2)
+    assert (first["client"], second["client"]) == ("codex_cli_rs", "alpha")
+    bash = next(group for group in first["blocks"] if group["tool"] == "Bash")
+    assert (bash["kind"], bash["blocks"]) == ("log", 1) and bash["ms"] > 0
+    assert bash["tokens_before"] - bash["tokens_after"] == int(reply.header("x-headroom-tokens-saved") or 0) > 0
+    assert sum(group["blocks"] for group in first["blocks"]) == 2  # the question and the result
+
+
+def test_past_its_size_the_log_is_rotated_once(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    log = RequestLogFile(path, with_messages=False, max_bytes=1500)
+    for number in range(6):
+        log.write(Exchange(f"r{number}", "GET", "/v1/models", 200), None)
+    assert rotated(path).exists() and path.stat().st_size <= 1500 and rotated(path).stat().st_size <= 1500
+    ids = [json.loads(line)["request_id"] for part in (rotated(path), path) for line in part.read_text().splitlines()]
+    assert ids == [f"r{number}" for number in range(6)][-len(ids) :]  # the newest lines, in order

@@ -12,6 +12,7 @@ import pytest
 from support.proxy_harness import Proxy
 from support.usage_answers import ANTHROPIC_HEADERS, anthropic_body, wait_for
 
+from headroom.runtime.proxy.daybook import Counted
 from headroom.runtime.proxy.savings import Savings, default_path
 
 
@@ -33,20 +34,26 @@ def test_savings_are_saved_under_home_and_reloaded_by_the_next_proxy(
     first.stop()
     lifetime = start_proxy().call("GET", "/stats").json()["lifetime"]
     assert lifetime["tokens_saved"] == saved and lifetime["requests"] == 1 and lifetime["last_request"]
-    assert [p.name for p in path.parent.iterdir()] == ["savings.json"]  # no temporary file left behind
+    assert not [p.name for p in path.parent.iterdir() if p.name.startswith(".savings.json")]  # no temporary file
 
 
 def test_writes_are_throttled_and_the_last_changes_flushed(tmp_path: Path) -> None:
     now = [100.0]
     savings = Savings(tmp_path / "savings.json", clock=lambda: now[0])
-    savings.add(50, 10, time.time())
-    savings.add(50, 10, time.time())  # within the second: not written yet
+    savings.add(Counted(time.time(), "gpt-4o", "alpha", 50, 10))
+    savings.add(Counted(time.time(), "gpt-4o", "alpha", 50, 10))  # within the second: not written yet
     assert json.loads(savings.path.read_text())["tokens_saved"] == 40
     savings.flush()
     assert json.loads(savings.path.read_text())["tokens_saved"] == 80
     assert Savings(savings.path).totals()["tokens_saved"] == 80
 
 
-def test_an_unreadable_file_starts_from_zero(tmp_path: Path) -> None:
-    (tmp_path / "savings.json").write_text("{not json")
-    assert Savings(tmp_path / "savings.json").totals()["tokens_saved"] == 0
+def test_an_unreadable_file_is_set_aside_not_written_over(tmp_path: Path) -> None:
+    path = tmp_path / "savings.json"
+    path.write_text('{"tokens_saved": 123, "days": "bad"}')
+    savings = Savings(path)
+    assert savings.totals()["tokens_saved"] == 0
+    savings.add(Counted(time.time(), "gpt-4o", "alpha", 50, 10))
+    (aside,) = tmp_path.glob("savings.json.unreadable-*")
+    assert aside.read_text() == '{"tokens_saved": 123, "days": "bad"}'
+    assert json.loads(path.read_text())["tokens_saved"] == 40
