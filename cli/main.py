@@ -3,6 +3,7 @@ the dedicated commands (`headroom compile` is `headroom-compile`, `headroom prox
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         print(f"headroom: unknown command '{argv[0]}'\n\n{usage()}", file=sys.stderr)
         return 2
-    return command[0](argv[1:])
+    try:
+        return command[0](argv[1:])
+    except BrokenPipeError:  # `headroom perf | head`: the reader has what it wanted, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush does not fail again
+        return 0
 
 
 if __name__ == "__main__":

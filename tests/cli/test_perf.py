@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import subprocess
 
 import pytest
 from support.traffic import Recorded
@@ -93,3 +95,22 @@ def test_a_file_that_is_no_request_log_is_a_clear_error(home: Recorded, content:
 def test_a_bad_flag_is_a_usage_error(home: Recorded) -> None:
     result = home.run("perf", "--format", "xml")
     assert result.returncode == 2 and "invalid choice: 'xml'" in result.stderr
+
+
+def test_a_reader_that_stops_early_is_no_error(recorded: Recorded) -> None:
+    """`headroom perf | head -1`: the pipe closes while perf still writes, which ends it quietly with 0."""
+    lines = (recorded.home / "logs" / "requests.jsonl").read_text().splitlines()
+    entry = next(entry for entry in map(json.loads, lines) if entry["blocks"])
+    many_tools = recorded.home / "many.jsonl"
+    with many_tools.open("w") as file:  # far more report than a pipe's buffer holds
+        for k in range(4000):
+            entry["blocks"] = [{**entry["blocks"][0], "tool": f"tool_{k:05d}"}]
+            file.write(json.dumps(entry) + "\n")
+    env = {**os.environ, "HEADROOM_STORE_PATH": str(recorded.home / "store.db")}
+    process = subprocess.Popen(["headroom", "perf", "--log-file", str(many_tools)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=env)  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"headroom perf")
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
+    assert b"Traceback" not in process.stderr.read()
