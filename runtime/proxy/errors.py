@@ -113,6 +113,14 @@ def sse_error_event(provider: Provider, error: ProxyError) -> bytes:
     return f"event: error\ndata: {json.dumps(error_body(provider, error))}\n\n".encode()
 
 
+def responses_error_event(error: ProxyError, sequence_number: int) -> bytes:
+    """The error as a Responses stream's `error` event, whose code and message are the event's own fields and which
+    is numbered in the stream's sequence like every other event."""
+    data = {"type": "error", "code": error.code, "message": str(error), "param": None,
+            "sequence_number": sequence_number}  # fmt: skip
+    return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
+
+
 def register(app: falcon.App) -> None:
     app.add_error_handler(ProxyError, _answer)
     app.add_error_handler(Exception, _unexpected)  # Falcon's own HTTPError keeps its more specific handler

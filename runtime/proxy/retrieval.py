@@ -12,8 +12,7 @@ After the last round the answer goes out with our calls removed and, when nothin
 stop reason; what the model said in the earlier rounds comes first, as it would in a stream. The client's usage
 is the sum over the rounds.
 
-Anthropic Messages and Chat Completions streams are looped as they are relayed (`retrieval_streams`); a streamed
-Responses request is not looped: it gets no tool and goes up as compression left it.
+Streams (Anthropic Messages, Chat Completions and Responses) are looped as they are relayed (`retrieval_streams`).
 """
 
 from __future__ import annotations
@@ -31,18 +30,24 @@ from headroom.runtime.proxy.retrieval_shapes import (
     Call,
     ChatShape,
     MessagesShape,
+    ResponsesShape,
     Shape,
     has_own_tool,
     only_ours,
     parse_json,
 )
-from headroom.runtime.proxy.retrieval_streams import AnthropicStream, ChatStream, LoopStream
+from headroom.runtime.proxy.retrieval_streams import AnthropicStream, ChatStream, LoopStream, ResponsesStream
 from headroom.runtime.proxy.streaming import relay
 from headroom.runtime.proxy.upstream import response_headers
 
 __all__ = ["MAX_ROUNDS", "TOOL", "Retrieval"]
 
-STREAMS: dict[type, type[LoopStream]] = {MessagesShape: AnthropicStream, ChatShape: ChatStream}  # the loop's, by shape
+# The loop's stream, by shape.
+STREAMS: dict[type, type[LoopStream]] = {
+    MessagesShape: AnthropicStream,
+    ChatShape: ChatStream,
+    ResponsesShape: ResponsesStream,
+}
 
 
 class Retrieval:
@@ -94,7 +99,8 @@ class Retrieval:
             usage = summed(usage, message.get("usage") or {})
             calls = shape.calls(message)
             if not earlier and not any(call.name == TOOL for call in calls):
-                return raw  # the model never asked: its answer as it came
+                shown = shape.shown(message)  # the model never asked: its answer as it came
+                return raw if shown == message else shown
             results = self.answers(calls)
             if not results or len(earlier) == MAX_ROUNDS:
                 return shape.finished(message, usage, earlier)

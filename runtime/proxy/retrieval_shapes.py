@@ -49,6 +49,11 @@ class Shape(Protocol):
         calls removed and the usage of every round."""
         ...
 
+    def shown(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """An answer (or a stream's response) that never called our tool, as the client sees it: as it came, but
+        for anything that echoes the request's tools."""
+        ...
+
 
 class MessagesShape:
     """Anthropic Messages: tools are `{name, description, input_schema}`; calls are `tool_use` content blocks;
@@ -78,6 +83,9 @@ class MessagesShape:
         if answer.get("stop_reason") == "tool_use" and not any(block.get("type") == "tool_use" for block in content):
             done["stop_reason"] = "end_turn"
         return done
+
+    def shown(self, answer: dict[str, Any]) -> dict[str, Any]:
+        return answer
 
 
 class ChatShape:
@@ -113,11 +121,20 @@ class ChatShape:
             choice["finish_reason"] = "stop"
         return {**answer, "choices": [choice, *answer["choices"][1:]], "usage": usage}
 
+    def shown(self, answer: dict[str, Any]) -> dict[str, Any]:
+        return answer
+
 
 class ResponsesShape:
     """OpenAI Responses: tools are `{"type": "function", "name", ...}`; calls are `function_call` output items,
-    their arguments a JSON string; the answer's output items go back as input, followed by a
-    `function_call_output` item per call."""
+    their arguments a JSON string; the answer's output items go back as input (see `resent`), followed by a
+    `function_call_output` item per call.
+
+    Every round keeps the client's `previous_response_id` and `store`: the next round's input is the client's input
+    with the rounds' items after it, which is the same conversation whether or not the provider stores responses.
+    (Chaining a round to the last one's id instead would fail with `store: false`.) The client's answer is the last
+    round's response, whose stored conversation, when responses are stored, holds every round, so it is the one a
+    later request can continue from."""
 
     provider = Provider.OPENAI
 
@@ -131,11 +148,29 @@ class ResponsesShape:
 
     def continued(self, body: dict[str, Any], answer: dict[str, Any], results: list[tuple[str, str]]) -> dict:
         outputs = [{"type": "function_call_output", "call_id": id, "output": text} for id, text in results]
-        return {**body, "input": [*body["input"], *(answer.get("output") or []), *outputs]}
+        items = resent(answer.get("output") or [], stored=body.get("store") is not False)
+        return {**body, "input": [*body["input"], *items, *outputs]}
 
     def finished(self, answer: dict[str, Any], usage: dict[str, Any], earlier: list[dict[str, Any]]) -> dict:
         output = [item for each in [*earlier, answer] for item in each.get("output") or [] if not ours(item)]
-        return {**answer, "output": output, "usage": usage}
+        return self.shown({**answer, "output": output, "usage": usage})
+
+    def shown(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """A response echoes the request's `tools`: ours is left out."""
+        tools = answer.get("tools")
+        if not isinstance(tools, list):
+            return answer
+        return {**answer, "tools": [tool for tool in tools if not (isinstance(tool, dict) and ours(tool))]}
+
+
+def resent(items: list[dict[str, Any]], stored: bool) -> list[dict[str, Any]]:
+    """A round's output items as the next round's input. With `store: false` the provider keeps no item, so an
+    item id in the input names one it cannot find (a 404): items go back without their ids, as Codex sends its own,
+    and a reasoning item only when it carries its `encrypted_content`, which stands for it then."""
+    if stored:
+        return items
+    return [item if item.get("type") == "reasoning" else {key: value for key, value in item.items() if key != "id"}
+            for item in items if item.get("type") != "reasoning" or item.get("encrypted_content")]  # fmt: skip
 
 
 SHAPES: dict[Provider, Shape] = {Provider.ANTHROPIC: MessagesShape(), Provider.OPENAI: ChatShape()}  # conversations

@@ -3,11 +3,13 @@ round, with no trace of the tool.
 
 Each round's upstream stream is relayed event by event: what the model says comes through at once; a
 `headroom_retrieve` call is swallowed; the stream's start goes out once, and its ending (Anthropic: `message_delta`
-and `message_stop`; Chat Completions: the chunk with the `finish_reason`, the usage chunk and `[DONE]`) only after
-the last round, with the stop reason of an answer whose calls were all ours turned into an ordinary end, and the
-usage summed over the rounds. Anthropic blocks and Chat Completions tool calls are renumbered so the client sees
-consecutive indexes; Chat Completions chunks keep the first round's id, and text from a later round is set apart
-from the earlier rounds' text by `TEXT_BETWEEN_ROUNDS`, as in a non-streamed answer.
+and `message_stop`; Chat Completions: the chunk with the `finish_reason`, the usage chunk and `[DONE]`; Responses:
+`response.completed`) only after the last round, with the stop reason of an answer whose calls were all ours
+turned into an ordinary end, and the usage summed over the rounds. Anthropic blocks, Chat Completions tool calls
+and Responses output items (and their events' sequence numbers) are renumbered so the client sees consecutive
+indexes; Chat Completions chunks keep the first round's id, and text from a later round is set apart from the
+earlier rounds' text by `TEXT_BETWEEN_ROUNDS`, as in a non-streamed answer. A later round that fails ends the
+stream with an `error` event in the API's shape.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from headroom.runtime.proxy.errors import ProxyError, UpstreamStreamBroken, sse_error_event
+from headroom.runtime.proxy.errors import ProxyError, UpstreamStreamBroken, responses_error_event, sse_error_event
 from headroom.runtime.proxy.retrieval_rounds import MAX_ROUNDS, Send, next_round, summed
 from headroom.runtime.proxy.retrieval_shapes import (
     TEXT_BETWEEN_ROUNDS,
@@ -42,6 +44,8 @@ Held = dict[str, tuple[bytes, dict[str, Any]]]  # a round's ending events, held 
 Round = Generator[bytes, None, tuple[dict[str, Any], Held]]  # relays a round; returns its answer, its ending
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _DONE = b"data: [DONE]"
+_RESPONSE_STARTS = ("response.created", "response.in_progress")  # a Responses stream's start, sent once
+_RESPONSE_ENDS = ("response.completed", "response.failed", "response.incomplete")  # its possible endings
 
 
 class LoopStream:
@@ -72,9 +76,13 @@ class LoopStream:
             log.warning("the retrieve loop's stream broke off: %s", error)
             failure = error if isinstance(error, ProxyError) else UpstreamStreamBroken(
                 f"the upstream's stream broke off: {error}")  # fmt: skip
-            yield sse_error_event(self._shape.provider, failure)
+            yield self._error_event(failure)
             return
         self._complete = True
+
+    def _error_event(self, failure: ProxyError) -> bytes:
+        """The event that tells the client the answer broke off, in the API's shape."""
+        return sse_error_event(self._shape.provider, failure)
 
     def _round(self, first: bool) -> Round:
         """Relays one upstream stream; returns the answer it carried (in the API's non-streamed shape, enough of
@@ -237,6 +245,77 @@ class ChatStream(LoopStream):
             if "id" in shown and self._id:
                 shown["id"] = self._id
             yield raw if shown == chunk and _event_data(raw) == chunk else _data_event(shown)
+
+
+class ResponsesStream(LoopStream):
+    """Responses events: `response.created` and `response.in_progress` once; an output item's events relayed under
+    the client's `output_index` unless the item is our call; the stream's ending (`response.completed`, or
+    `.failed` or `.incomplete`) held, and sent after the last round as that round's response with the items the
+    client saw of every round as its `output` and the usage summed. Its id is the last round's, the response a later
+    request can continue from (see `ResponsesShape`), though `response.created` named the first round's. Every
+    event that has a `sequence_number` gets the client's next one, counted from 0 as OpenAI counts, so the client
+    sees them consecutive; our tool is left out of the `tools` a response echoes."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._next_index = 0  # the client's output_index for the next item relayed
+        self._sequence = 0  # the client's sequence_number for the next event
+        self._rounds: list[dict[str, Any]] = []  # each round's response, with the output items it streamed
+
+    def _round(self, first: bool) -> Round:
+        items: dict[int, dict[str, Any]] = {}  # upstream output_index -> the item, once done
+        mapped: dict[int, int | None] = {}  # upstream output_index -> the client's; None for our calls
+        held: Held = {}
+        for raw, event in sse_events(self._answer):
+            kind = event.get("type")
+            if kind in _RESPONSE_ENDS:
+                held[kind] = (raw, event)
+            elif "output_index" in event:
+                yield from self._item_event(raw, event, items, mapped)
+            elif first or kind not in _RESPONSE_STARTS:
+                yield self._numbered(raw, event)
+        self._answer.release_conn()
+        response = next((as_object(event.get("response")) for _, event in held.values()), {})
+        self._usage = summed(self._usage, response.get("usage") or {})
+        self._rounds.append({**response, "output": [items[index] for index in sorted(items)]})
+        return self._rounds[-1], held
+
+    def _item_event(self, raw: bytes, event: dict[str, Any], items: dict[int, dict[str, Any]],
+                    mapped: dict[int, int | None]) -> Iterator[bytes]:  # fmt: skip
+        """Relays an output item's event under the client's index, unless the item is a retrieve call; a finished
+        item is kept, to go back in the next round."""
+        index = event["output_index"]
+        if index not in mapped:
+            mapped[index] = None if ours(as_object(event.get("item"))) else self._next_index
+            if mapped[index] is not None:
+                self._next_index += 1
+        if event.get("type") == "response.output_item.done":
+            items[index] = as_object(event.get("item"))
+        if mapped[index] is not None:
+            yield self._numbered(raw, event, output_index=mapped[index])
+
+    def _numbered(self, raw: bytes, event: dict[str, Any], **changes: Any) -> bytes:
+        """The event as the client gets it: with `changes`, its response without our tool, and with the client's
+        next sequence number when it has one; its bytes as they came when that changes nothing."""
+        shown = {**event, **changes}
+        if isinstance(shown.get("response"), dict):
+            shown["response"] = self._shape.shown(shown["response"])
+        if "sequence_number" in event:
+            shown["sequence_number"] = self._sequence
+            self._sequence += 1
+        return raw if shown == event else _named_event(shown)
+
+    def _ended(self, held: Held) -> bool:
+        return "response.completed" in held
+
+    def _end(self, held: Held, looped: bool, stripped: bool) -> Iterator[bytes]:
+        *earlier, last = self._rounds
+        for raw, event in held.values():
+            yield self._numbered(raw, event, response=self._shape.finished(last, self._usage, earlier))
+
+    def _error_event(self, failure: ProxyError) -> bytes:
+        self._sequence += 1
+        return responses_error_event(failure, self._sequence - 1)
 
 
 def sse_events(answer: urllib3.BaseHTTPResponse) -> Iterator[tuple[bytes, dict[str, Any]]]:

@@ -359,9 +359,12 @@ def last_tool_result(body: dict[str, Any]) -> str:
 
 def model_answer(handler: Handler, received: Received, text: str, calls: list[tuple[str, str, Any]]) -> None:
     """A model's answer with `text` and tool `calls` (id, name, input), shaped for the endpoint it was sent to,
-    streamed when the request asks (but Responses)."""
+    streamed when the request asks."""
     if received.path.endswith("/v1/responses"):
-        return handler.send(200, json.dumps(responses_answer(text, calls)).encode(), JSON)
+        answer = responses_answer(text, calls, received.json().get("tools") or [])
+        if received.json().get("stream"):
+            return events(*responses_events(answer))(handler, received)
+        return handler.send(200, json.dumps(answer).encode(), JSON)
     if received.path.endswith("/v1/chat/completions"):
         answer = chat_answer(text, calls)
         if received.json().get("stream"):
@@ -406,12 +409,46 @@ def chat_events(answer: dict[str, Any], usage: bool) -> list[bytes]:
     return [f"data: {json.dumps(chunk)}\n\n".encode() for chunk in chunks] + [b"data: [DONE]\n\n"]
 
 
-def responses_answer(text: str, calls: list[tuple[str, str, Any]]) -> dict[str, Any]:
+def responses_answer(text: str, calls: list[tuple[str, str, Any]], tools: Iterable[Any] = ()) -> dict[str, Any]:
+    """A response with `text` and tool `calls` (id, name, input), echoing the request's `tools` as OpenAI does."""
     message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
                "content": [{"type": "output_text", "text": text, "annotations": []}]}  # fmt: skip
     output = [message] + [{"type": "function_call", "id": f"fc_{id}", "call_id": id, "name": name,
                            "arguments": json.dumps(input)} for id, name, input in calls]  # fmt: skip
-    return {"id": "resp_1", "object": "response", "status": "completed", "output": output, "usage": RESPONSES_USAGE}
+    return {"id": "resp_1", "object": "response", "status": "completed", "tools": list(tools), "output": output,
+            "usage": RESPONSES_USAGE}  # fmt: skip
+
+
+def responses_events(answer: dict[str, Any]) -> list[bytes]:
+    """A response as the event stream that carries it, as OpenAI sends it: created, in progress; for each output
+    item its addition, its text (in a content part) or its arguments in two pieces each, and its end; completed;
+    numbered from 0."""
+    start = {**answer, "status": "in_progress", "output": [], "usage": None}
+    items: list[dict[str, Any]] = [{"type": "response.created", "response": start},
+                                   {"type": "response.in_progress", "response": start}]  # fmt: skip
+    for index, item in enumerate(answer["output"]):
+        at = {"item_id": item["id"], "output_index": index}
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            items += [{"type": "response.output_item.added", "output_index": index, "item": {**item, "content": []}},
+                      {"type": "response.content_part.added", **at, "content_index": 0,
+                       "part": {"type": "output_text", "text": "", "annotations": []}}]  # fmt: skip
+            items += [{"type": "response.output_text.delta", **at, "content_index": 0, "delta": piece}
+                      for piece in (text[:5], text[5:])]  # fmt: skip
+            items += [{"type": "response.output_text.done", **at, "content_index": 0, "text": text},
+                      {"type": "response.content_part.done", **at, "content_index": 0,
+                       "part": item["content"][0]}]  # fmt: skip
+        else:
+            arguments = item["arguments"]
+            items += [{"type": "response.output_item.added", "output_index": index,
+                       "item": {**item, "arguments": "", "status": "in_progress"}}]  # fmt: skip
+            items += [{"type": "response.function_call_arguments.delta", **at, "delta": piece}
+                      for piece in (arguments[:5], arguments[5:])]  # fmt: skip
+            items += [{"type": "response.function_call_arguments.done", **at, "arguments": arguments}]
+        items += [{"type": "response.output_item.done", "output_index": index, "item": item}]
+    items += [{"type": "response.completed", "response": answer}]
+    return [f"event: {item['type']}\ndata: {json.dumps({**item, 'sequence_number': number})}\n\n".encode()
+            for number, item in enumerate(items)]  # fmt: skip
 
 
 def message_events(message: dict[str, Any]) -> list[bytes]:

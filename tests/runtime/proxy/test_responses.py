@@ -1,13 +1,21 @@
 """`POST /v1/responses` through the real proxy: input items compressed like chat messages, with every item's kind,
 order, ids, call ids and arguments unchanged; string input and small input forwarded byte-identical; streams
-relayed."""
+relayed (the retrieve loop over them: test_retrieval.py)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from support.proxy_harness import RESPONSES_USAGE, all_events, events, openai_events, quoting, retrieving
+from support.proxy_harness import (
+    RESPONSES_USAGE,
+    all_events,
+    events,
+    quoting,
+    responses_answer,
+    responses_events,
+    retrieving,
+)
 
 from headroom.runtime.messages import slots
 from headroom.runtime.proxy.retrieval import TOOL
@@ -83,14 +91,6 @@ def test_the_proxy_answers_a_retrieve_call_with_a_function_call_output(proxy, st
     assert result == {"type": "function_call_output", "call_id": "call_r", "output": LOG}
 
 
-def test_a_streamed_request_is_not_looped(proxy, stand_in) -> None:
-    stand_in.then(events(*openai_events()))
-    response = proxy.open_stream("/v1/responses", responses_body(stream=True))
-    assert response.status == 200
-    list(all_events(response))
-    assert "tools" not in stand_in.received[0].json()
-
-
 def test_a_small_or_string_input_goes_byte_identical(proxy, stand_in) -> None:
     for body in (responses_body(output="ok"), {"model": "gpt-5", "input": "hello  there"}):
         raw = json.dumps(body, indent=3).encode()
@@ -99,10 +99,12 @@ def test_a_small_or_string_input_goes_byte_identical(proxy, stand_in) -> None:
 
 
 def test_a_stream_is_relayed_event_by_event(proxy, stand_in) -> None:
-    stand_in.then(events(*openai_events("one two three")))
+    sent = responses_events(responses_answer("one two three", [("call_1", "shell", {"command": ["ls"]})]))
+    stand_in.then(events(*sent))
     response = proxy.open_stream("/v1/responses", responses_body(stream=True))
     assert response.status == 200
-    assert list(all_events(response)) == openai_events("one two three")
+    assert list(all_events(response)) == sent  # the retrieve tool was offered, not called: the stream as it came
+    assert [tool["name"] for tool in stand_in.received[0].json()["tools"]] == [TOOL]
 
 
 def test_a_wrong_input_is_a_provider_shaped_400(proxy, stand_in) -> None:

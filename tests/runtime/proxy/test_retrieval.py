@@ -7,7 +7,16 @@ import json
 from typing import Any
 
 import pytest
-from support.proxy_harness import OPENAI_USAGE, USAGE, all_events, quoting, retrieving
+from support.proxy_harness import (
+    JSON,
+    OPENAI_USAGE,
+    RESPONSES_USAGE,
+    USAGE,
+    all_events,
+    quoting,
+    retrieving,
+    status,
+)
 
 from headroom.runtime.proxy.retrieval import MAX_ROUNDS, TOOL
 
@@ -182,7 +191,8 @@ def test_a_client_tool_of_our_tools_name_is_the_clients_own(proxy, stand_in, pat
     assert reply.status == 200
     [received] = stand_in.received  # the model's call to it was not answered by the proxy
     assert received.json()["tools"] == tools
-    assert reply.body.count(TOOL.encode()) == 1  # the call, as the model made it, to the client
+    echoed = path == "/v1/responses"  # a response echoes the request's tools, which are the client's here
+    assert reply.body.count(TOOL.encode()) == 1 + echoed  # and the call, as the model made it, goes to the client
 
 
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])
@@ -211,3 +221,120 @@ def test_a_streamed_openai_answer_continues_seamlessly_over_the_rounds(proxy, st
     assert call["content"] == "Let me look." and call["tool_calls"][0]["function"]["name"] == TOOL
     assert json.loads(call["tool_calls"][0]["function"]["arguments"])["ref"]
     assert result == {"role": "tool", "tool_call_id": "call_r", "content": LOG}
+
+
+def responses_seen(raw: bytes) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any]]:
+    """A Responses stream as the client received it: its events' data, the text of each output item by the client's
+    output_index, and the response `response.completed` carried; checks that its sequence numbers are consecutive
+    and that it has one start and one end."""
+    got = stream_data(raw)
+    assert [event["sequence_number"] for event in got] == list(range(len(got)))
+    kinds = [event["type"] for event in got]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds.count("response.created") == kinds.count("response.in_progress") == 1
+    assert kinds[-1] == "response.completed" and kinds.count("response.completed") == 1
+    text: dict[str, str] = {}
+    for event in got:
+        if event["type"] == "response.output_text.delta":
+            text[event["output_index"]] = text.get(event["output_index"], "") + event["delta"]
+    return got, text, got[-1]["response"]
+
+
+def test_a_streamed_responses_answer_continues_seamlessly_over_the_rounds(proxy, stand_in) -> None:
+    stand_in.then(retrieving(), quoting(NEEDLE))
+    reply = proxy.post("/v1/responses", responses_body(stream=True), OPENAI_HEADERS)
+    assert reply.status == 200, reply.body
+    assert reply.header("content-type") == "text/event-stream"
+    assert TOOL.encode() not in reply.body
+    got, text, response = responses_seen(reply.body)
+    found = f"Found: {LOG.splitlines()[200]}"
+    assert text == {0: "Let me look.", 1: found}  # what the model said before its call is kept, as item 0
+    added = [event for event in got if event["type"] == "response.output_item.added"]
+    assert [(event["output_index"], event["item"]["type"]) for event in added] == [(0, "message"), (1, "message")]
+    assert [item["content"][0]["text"] for item in response["output"]] == ["Let me look.", found]
+    assert response["usage"] == {key: 2 * value for key, value in RESPONSES_USAGE.items()}
+    first, second = (received.json() for received in stand_in.received)
+    assert second["stream"] is True and tool_names(second) == [TOOL]
+    assert second["input"][: len(first["input"])] == first["input"]
+    message, call, result = second["input"][len(first["input"]) :]
+    assert message["content"][0]["text"] == "Let me look." and call["name"] == TOOL
+    assert json.loads(call["arguments"])["ref"]
+    assert result == {"type": "function_call_output", "call_id": "call_r", "output": LOG}
+
+
+def test_a_streamed_responses_loop_stops_after_its_last_round(proxy, stand_in) -> None:
+    stand_in.then(*[retrieving() for _ in range(MAX_ROUNDS + 2)])
+    reply = proxy.post("/v1/responses", responses_body(stream=True), OPENAI_HEADERS)
+    assert reply.status == 200
+    assert len(stand_in.received) == MAX_ROUNDS + 1
+    assert TOOL.encode() not in reply.body
+    _, text, response = responses_seen(reply.body)
+    assert text == dict.fromkeys(range(MAX_ROUNDS + 1), "Let me look.")
+    assert [item["type"] for item in response["output"]] == ["message"] * (MAX_ROUNDS + 1)
+    assert response["usage"] == {key: (MAX_ROUNDS + 1) * value for key, value in RESPONSES_USAGE.items()}
+
+
+def test_a_streamed_responses_answer_that_also_calls_a_client_tool_goes_without_ours(proxy, stand_in) -> None:
+    stand_in.then(retrieving(also="shell"))
+    reply = proxy.post("/v1/responses", responses_body(stream=True), OPENAI_HEADERS)
+    assert reply.status == 200
+    assert len(stand_in.received) == 1
+    assert TOOL.encode() not in reply.body
+    got, text, response = responses_seen(reply.body)
+    assert text == {0: "Let me look."}
+    shell = [event for event in got if event.get("item_id") == "fc_call_c" or event.get("item", {}).get("name")]
+    assert {event["output_index"] for event in shell} == {1}  # the upstream's index 2, after our call at 1
+    assert {event["type"] for event in shell} >= {"response.function_call_arguments.delta", "response.output_item.done"}
+    assert [item["type"] for item in response["output"]] == ["message", "function_call"]
+    assert response["output"][1]["name"] == "shell" and response["usage"] == RESPONSES_USAGE
+
+
+def test_a_streamed_responses_request_with_a_tool_of_our_name_is_not_looped(proxy, stand_in) -> None:
+    tools = [{"type": "function", "name": TOOL, "parameters": {"type": "object"}}]
+    stand_in.then(retrieving())
+    reply = proxy.post("/v1/responses", {**responses_body(stream=True), "tools": tools}, OPENAI_HEADERS)
+    assert reply.status == 200
+    [received] = stand_in.received
+    assert received.json()["tools"] == tools
+    _, _, response = responses_seen(reply.body)
+    assert [item.get("name") for item in response["output"]] == [None, TOOL]  # the client's call, as the model made it
+
+
+def test_a_streamed_responses_round_that_fails_ends_the_stream_with_an_error_event(proxy, stand_in) -> None:
+    stand_in.then(retrieving(), status(500, b'{"error": {"message": "overloaded"}}', JSON))
+    reply = proxy.post("/v1/responses", responses_body(stream=True), OPENAI_HEADERS)
+    assert reply.status == 200
+    assert TOOL.encode() not in reply.body
+    got = stream_data(reply.body)
+    assert [event["sequence_number"] for event in got] == list(range(len(got)))
+    assert "response.completed" not in [event["type"] for event in got]
+    assert got[-2]["type"] == "response.output_item.done" and got[-2]["item"]["type"] == "message"
+    error = got[-1]
+    assert (error["type"], error["code"], error["param"]) == ("error", "upstream_unavailable", None)
+    assert "500" in error["message"] and "overloaded" in error["message"]
+    assert reply.body.endswith(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n")
+
+
+def test_a_request_that_stores_nothing_gets_the_rounds_items_back_without_ids(proxy, stand_in) -> None:
+    stand_in.then(retrieving(), quoting(NEEDLE))
+    body = {**responses_body(stream=True), "store": False, "previous_response_id": "resp_0"}
+    proxy.post("/v1/responses", body, OPENAI_HEADERS)
+    first, second = (received.json() for received in stand_in.received)
+    assert second["store"] is False and second["previous_response_id"] == "resp_0"
+    message, call, _ = second["input"][len(first["input"]) :]
+    assert "id" not in message and "id" not in call and call["call_id"] == "call_r"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_responses_answer_echoes_the_clients_tools_without_ours(proxy, stand_in, stream) -> None:
+    shell = {"type": "function", "name": "shell", "parameters": {"type": "object"}}
+    stand_in.then(quoting(NEEDLE))  # an answer that calls nothing
+    reply = proxy.post("/v1/responses", {**responses_body(stream), "tools": [shell]}, OPENAI_HEADERS)
+    assert reply.status == 200
+    assert tool_names(stand_in.received[0].json()) == ["shell", TOOL]
+    assert TOOL.encode() not in reply.body
+    if stream:
+        responses = [event["response"] for event in stream_data(reply.body) if "response" in event]
+    else:
+        responses = [reply.json()]
+    assert [response["tools"] for response in responses] == [[shell]] * (3 if stream else 1)  # created, going, done
