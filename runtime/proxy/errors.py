@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, ClassVar
 
 import falcon
@@ -119,6 +120,12 @@ def responses_error_event(error: ProxyError, sequence_number: int) -> bytes:
     data = {"type": "error", "code": error.code, "message": str(error), "param": None,
             "sequence_number": sequence_number}  # fmt: skip
     return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def responses_error_after(error: ProxyError, relayed: bytes) -> bytes:
+    """The Responses `error` event that follows the `relayed` events, numbered after the last of them."""
+    numbers = re.findall(rb'"sequence_number":\s*(\d+)', relayed)
+    return responses_error_event(error, int(numbers[-1]) + 1 if numbers else 0)
 
 
 def register(app: falcon.App) -> None:

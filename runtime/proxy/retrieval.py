@@ -63,7 +63,7 @@ class Retrieval:
         if body is not None and self.applies(shape, body):
             self.respond(resp, shape, method, send, body)
         else:
-            relay(resp, send(outgoing.body), shape.provider, method)
+            relay(resp, send(outgoing.body), shape.provider, method, shape.broken_stream)
 
     def applies(self, shape: Shape, body: dict[str, Any]) -> bool:
         """Whether the request gets the tool: something to retrieve, no tool of the client's by our tool's name,

@@ -8,7 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from headroom.runtime.proxy.errors import responses_error_after
 from headroom.runtime.proxy.providers import Provider
+from headroom.runtime.proxy.streaming import BrokenEvent
 
 TOOL = "headroom_retrieve"
 DESCRIPTION = (
@@ -40,6 +42,7 @@ class Shape(Protocol):
     """How one API's bodies and answers carry tools."""
 
     provider: Provider
+    broken_stream: BrokenEvent | None  # how its stream says it broke off (None: the provider's `event: error`)
 
     def with_tool(self, body: dict[str, Any]) -> dict[str, Any]: ...
     def calls(self, answer: dict[str, Any]) -> list[Call]: ...
@@ -60,6 +63,7 @@ class MessagesShape:
     results go back as `tool_result` blocks in a user turn."""
 
     provider = Provider.ANTHROPIC
+    broken_stream = None
 
     def with_tool(self, body: dict[str, Any]) -> dict[str, Any]:
         tool = {"name": TOOL, "description": DESCRIPTION, "input_schema": SCHEMA}
@@ -93,6 +97,7 @@ class ChatShape:
     `tool_calls`, their arguments a JSON string; results go back as `tool` messages."""
 
     provider = Provider.OPENAI
+    broken_stream = None
 
     def with_tool(self, body: dict[str, Any]) -> dict[str, Any]:
         tool = {"type": "function", "function": {"name": TOOL, "description": DESCRIPTION, "parameters": SCHEMA}}
@@ -137,6 +142,7 @@ class ResponsesShape:
     later request can continue from."""
 
     provider = Provider.OPENAI
+    broken_stream = staticmethod(responses_error_after)
 
     def with_tool(self, body: dict[str, Any]) -> dict[str, Any]:
         tool = {"type": "function", "name": TOOL, "description": DESCRIPTION, "parameters": SCHEMA}

@@ -14,13 +14,13 @@ the provider stops generating (and billing) an answer nobody reads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import falcon
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from headroom.runtime.proxy.errors import UpstreamStreamBroken, sse_error_event
+from headroom.runtime.proxy.errors import ProxyError, UpstreamStreamBroken, sse_error_event
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.upstream import response_headers
 
@@ -31,8 +31,14 @@ _EVENT_ENDS = (b"\n\n", b"\r\n\r\n", b"\r\r")  # a blank line ends a server-sent
 _NO_BODY = (204, 304)
 
 
-def relay(resp: falcon.Response, answer: urllib3.BaseHTTPResponse, provider: Provider, method: str) -> None:
-    """Make the client's response the upstream's answer: its status, its headers and its body as it arrives."""
+# The event that tells a stream's reader it broke off, given the events relayed before (the last piece of them).
+BrokenEvent = Callable[[ProxyError, bytes], bytes]
+
+
+def relay(resp: falcon.Response, answer: urllib3.BaseHTTPResponse, provider: Provider, method: str,
+          broken: BrokenEvent | None = None) -> None:  # fmt: skip
+    """Make the client's response the upstream's answer: its status, its headers and its body as it arrives.
+    `broken`: how the stream says it broke off, when not as an `event: error` in the provider's error shape."""
     resp.status = answer.status
     for name, value in response_headers(answer.headers.items()):
         resp.append_header(name, value)
@@ -40,20 +46,21 @@ def relay(resp: falcon.Response, answer: urllib3.BaseHTTPResponse, provider: Pro
         answer.drain_conn()  # Falcon sends no body for these and would never close a stream
         answer.release_conn()
         return
-    resp.stream = Relay(answer, provider)
+    resp.stream = Relay(answer, provider, broken)
 
 
 class Relay:
     """The body of an upstream answer, as the WSGI iterable of the client's response."""
 
-    def __init__(self, answer: urllib3.BaseHTTPResponse, provider: Provider) -> None:
+    def __init__(self, answer: urllib3.BaseHTTPResponse, provider: Provider, broken: BrokenEvent | None = None) -> None:
         self._answer = answer
-        self._provider = provider
+        self._broken = broken or (lambda error, _relayed: sse_error_event(provider, error))
         self._events = answer.headers.get("content-type", "").startswith("text/event-stream")
         self._complete = False
 
     def __iter__(self) -> Iterator[bytes]:
         pending = b""  # the start of an event whose end has not arrived
+        relayed = b""  # the last complete events sent
         try:
             while piece := self._answer.read1(PIECE, decode_content=False):
                 if not self._events:
@@ -62,13 +69,13 @@ class Relay:
                 pending += piece
                 end = events_end(pending)
                 if end:
-                    yield pending[:end]
-                    pending = pending[end:]
+                    relayed, pending = pending[:end], pending[end:]
+                    yield relayed
         except (HTTPError, OSError) as error:
             log.warning("the upstream's answer broke off: %s", error)
             if not self._events:
                 raise
-            yield sse_error_event(self._provider, UpstreamStreamBroken(f"the upstream's stream broke off: {error}"))
+            yield self._broken(UpstreamStreamBroken(f"the upstream's stream broke off: {error}"), relayed)
             return
         if pending:
             yield pending

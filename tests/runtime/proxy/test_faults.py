@@ -18,6 +18,8 @@ from support.proxy_harness import (
     openai_events,
     ping_until_closed,
     read_event,
+    responses_answer,
+    responses_events,
     stall,
     status,
 )
@@ -248,6 +250,22 @@ def test_a_stream_cut_midway_ends_with_an_error_event(proxy, stand_in, path, sen
     name, data = read_event(response).decode().splitlines()[:2]
     assert name == "event: error"
     assert "broke off" in assert_provider_error(path, json.loads(data.removeprefix("data: ")), kind)
+    assert read_event(response) == b""
+
+
+def test_a_responses_stream_cut_midway_ends_with_a_responses_error_event(proxy, stand_in) -> None:
+    """The Responses API numbers its events, and its `error` event carries code and message itself: the one the
+    proxy adds follows the last event relayed."""
+    sent = responses_events(responses_answer("Hello there", []))
+    stand_in.then(cut_after(*sent[:3]))
+    body = {"model": "gpt-4o", "input": "hi", "stream": True}
+    response = proxy.open_stream("/v1/responses", body)
+    assert [read_event(response) for _ in range(3)] == sent[:3]
+    name, data = read_event(response).decode().splitlines()[:2]
+    error = json.loads(data.removeprefix("data: "))
+    assert (name, error["type"], error["code"], error["sequence_number"]) == (
+        "event: error", "error", "upstream_stream_broken", 3)  # fmt: skip
+    assert "broke off" in error["message"]
     assert read_event(response) == b""
 
 
