@@ -13,17 +13,19 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from headroom.runtime.engine import BlockRecord
 from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.proxy.tally import Exchange
 
 MAX_BYTES = 50 * 1024**2
+RECHECK_SECONDS = 1.0  # how often the open file is compared with the path
 
 
 def rotated(path: Path) -> Path:
@@ -32,30 +34,57 @@ def rotated(path: Path) -> Path:
 
 
 class RequestLogFile:
-    """Appends lines to a file, one writer at a time (waitress serves requests on many threads)."""
+    """Appends lines to a file, one writer at a time (waitress serves requests on many threads).
 
-    def __init__(self, path: Path, with_messages: bool, max_bytes: int = MAX_BYTES) -> None:
+    The file stays open between requests. Another process may rotate or remove it (a second proxy writing the same
+    default log, a user clearing logs): at most once a second the path is compared with the open file, and the
+    file opened again when they differ, so lines never go on landing in a file that was renamed away."""
+
+    def __init__(self, path: Path, with_messages: bool, max_bytes: int = MAX_BYTES,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.path = path
         self.with_messages = with_messages
         self.max_bytes = max_bytes
+        self._clock = clock
         self._lock = threading.Lock()
+        self._file: TextIO | None = None
+        self._checked = 0.0  # when the path was last compared with the open file, by `clock`
 
     def write(self, exchange: Exchange, messages: Any) -> None:
         """Append the request's line (`OSError` when the file cannot be written: the caller warns and serves on)."""
         line = json.dumps(entry(exchange, messages if self.with_messages else None), ensure_ascii=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            size = self._size()
+            file = self._open()
+            size = os.fstat(file.fileno()).st_size
             if size and size + len(line.encode()) > self.max_bytes:
+                self.close()
                 os.replace(self.path, rotated(self.path))
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(line)
+                file = self._open()
+            file.write(line)
+            file.flush()
 
-    def _size(self) -> int:
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _open(self) -> TextIO:
+        now = self._clock()
+        if self._file is not None and now - self._checked >= RECHECK_SECONDS:
+            self._checked = now
+            if not self._still_the_path(self._file):
+                self.close()
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+            self._checked = now
+        return self._file
+
+    def _still_the_path(self, file: TextIO) -> bool:
         try:
-            return self.path.stat().st_size
+            return os.stat(self.path).st_ino == os.fstat(file.fileno()).st_ino
         except FileNotFoundError:
-            return 0
+            return False
 
 
 def entry(exchange: Exchange, messages: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -111,3 +112,32 @@ def test_past_its_size_the_log_is_rotated_once(tmp_path: Path) -> None:
     assert rotated(path).exists() and path.stat().st_size <= 1500 and rotated(path).stat().st_size <= 1500
     ids = [json.loads(line)["request_id"] for part in (rotated(path), path) for line in part.read_text().splitlines()]
     assert ids == [f"r{number}" for number in range(6)][-len(ids) :]  # the newest lines, in order
+
+
+def ids_in(path: Path) -> list[str]:
+    return [json.loads(line)["request_id"] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_log_another_process_rotated_or_removed_is_opened_again_within_a_second(tmp_path: Path) -> None:
+    """The file stays open between requests; a second proxy sharing the default log, or a user clearing logs, may
+    rename or remove it meanwhile."""
+    path, clock = tmp_path / "requests.jsonl", [0.0]
+    log = RequestLogFile(path, with_messages=False, clock=lambda: clock[0])
+    log.write(Exchange("r0", "GET", "/v1/models", 200), None)
+    os.replace(path, tmp_path / "elsewhere.jsonl")  # rotated by another process
+    log.write(Exchange("r1", "GET", "/v1/models", 200), None)  # within the second: still the open file
+    clock[0] = 1.5
+    log.write(Exchange("r2", "GET", "/v1/models", 200), None)
+    assert (ids_in(tmp_path / "elsewhere.jsonl"), ids_in(path)) == (["r0", "r1"], ["r2"])
+    path.unlink()  # removed
+    clock[0] = 3.0
+    log.write(Exchange("r3", "GET", "/v1/models", 200), None)
+    assert ids_in(path) == ["r3"]
+
+
+def test_each_line_is_in_the_file_when_its_request_is_over(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    log = RequestLogFile(path, with_messages=False)
+    for number in range(3):
+        log.write(Exchange(f"r{number}", "GET", "/v1/models", 200), None)
+        assert ids_in(path) == [f"r{k}" for k in range(number + 1)]  # written through, not held in a buffer
