@@ -2,9 +2,9 @@
 how much of that was the proxy's own work. A streamed answer is over at its last byte, long after Falcon's
 `process_response`, so the middleware wraps the body and counts when the server closes it.
 
-The conversation endpoint tells the middleware what it did through `note` (the body, what compression did, and the
-moment it began forwarding); a request it was not told about (a passthrough, an error raised before) is counted
-with no tokens and no overhead. Requests for the proxy's own endpoints are not counted (see `counted`).
+The conversation endpoint tells the middleware what it did through `note` (the model and messages, what compression
+did, and the moment it began forwarding); a request it was not told about (a passthrough, an error raised before)
+is counted with no tokens and no overhead. Requests for the proxy's own endpoints are not counted (see `counted`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ _ERROR_EVENT = b"event: error"
 _UNREAD = "the client went away before the answer ended"
 
 
-def note(req: falcon.Request, provider: Provider, body: dict[str, Any], result: CompressResult | None) -> None:
-    """What a conversation endpoint did before forwarding: called just before it does."""
-    req.context.accounting = (provider, body, result, time.perf_counter())
+def note(req: falcon.Request, provider: Provider, model: str, messages: Any, result: CompressResult | None) -> None:
+    """What a conversation endpoint did before forwarding: called just before it does. `messages` are the body's
+    conversation as the client sent it, for the request log."""
+    req.context.accounting = (provider, model, messages, result, time.perf_counter())
 
 
 class Accounting:
@@ -69,14 +70,14 @@ class Accounting:
         noted = req.context.get("accounting")
         if noted is None:
             return exchange, None
-        provider, body, result, forwarded = noted
-        exchange.provider, exchange.model = provider.value, body.get("model", "")
+        provider, model, messages, result, forwarded = noted
+        exchange.provider, exchange.model = provider.value, model
         exchange.overhead_ms = (forwarded - req.context.started) * 1000
         if result is not None:
             exchange.tokens_before, exchange.tokens_after = result.tokens_before, result.tokens_after
             exchange.tokens_saved, exchange.transforms = result.tokens_saved, result.transforms_applied
             exchange.blocks = result.blocks
-        return exchange, body.get("messages")
+        return exchange, messages
 
     def _finish(self, req: falcon.Request, exchange: Exchange, messages: Any, reader: UsageReader,
                 error: str | None) -> None:  # fmt: skip

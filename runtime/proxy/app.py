@@ -14,13 +14,11 @@ from headroom.runtime.proxy.health import Health, Livez, Readyz
 from headroom.runtime.proxy.metering import budgeted, ledger_for
 from headroom.runtime.proxy.middleware import RequestLog
 from headroom.runtime.proxy.prices import load_litellm_in_background
-from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.ratelimit import RateLimit, TokenBuckets
 from headroom.runtime.proxy.reload import LiveEngine
 from headroom.runtime.proxy.reports import add_reports
 from headroom.runtime.proxy.requestlog import request_log
-from headroom.runtime.proxy.resources import Conversation, Passthrough
-from headroom.runtime.proxy.responses import Responses
+from headroom.runtime.proxy.resources import ANTHROPIC_MESSAGES, CHAT_COMPLETIONS, RESPONSES, Conversation, Passthrough
 from headroom.runtime.proxy.retrieval import Retrieval
 from headroom.runtime.proxy.savings import Savings, default_path
 from headroom.runtime.proxy.sdk import Compress, Retrieve
@@ -50,12 +48,12 @@ def create_app(config: ProxyConfig, engine: Engine | None = None, upstream: Upst
     app = falcon.App(middleware=[RequestLog(), accounting, LoopbackCors(), *limit, InboundAuth(config.proxy_token)])
     errors.register(app)
     retrieval = Retrieval(engine)
-    app.add_route("/v1/messages", Conversation(Provider.ANTHROPIC, compression, upstream, config, retrieval))
-    app.add_route("/v1/chat/completions", Conversation(Provider.OPENAI, compression, upstream, config, retrieval))
+    app.add_route("/v1/messages", Conversation(ANTHROPIC_MESSAGES, compression, upstream, config, retrieval))
+    app.add_route("/v1/chat/completions", Conversation(CHAT_COMPLETIONS, compression, upstream, config, retrieval))
+    app.add_route("/v1/responses", Conversation(RESPONSES, compression, upstream, config, retrieval))
     app.add_route("/v1/compress", Compress(engine, config))
     app.add_route("/v1/retrieve", Retrieve(engine, config))
     app.add_route("/v1/retrieve/{hash}", Retrieve(engine, config), suffix="hash")
-    app.add_route("/v1/responses", Responses(compression, upstream, config, retrieval))
     app.add_route("/livez", Livez())
     app.add_route("/readyz", Readyz(engine))
     app.add_route("/health", Health(engine, config, ledger))

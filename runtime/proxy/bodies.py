@@ -77,12 +77,15 @@ class Compression:
         self._budget = budget
         self._workers = Workers(workers, "headroom-compress")
 
-    def outgoing(self, raw: bytes, body: dict[str, Any]) -> Outgoing:
-        engine = self._engine
-        if engine is None:
+    def outgoing(self, raw: bytes, body: dict[str, Any], field: str) -> Outgoing:
+        """What goes upstream for `body`, whose conversation is the list in `field` (`messages`; a Responses body's
+        `input` items). A body without that list goes as it is: a Responses `input` that is a string is the user's
+        own prompt, which no policy compresses."""
+        engine, messages = self._engine, body.get(field)
+        if engine is None or not isinstance(messages, list):
             return Outgoing(raw)
         try:
-            messages, model, system = body["messages"], body.get("model", ""), body.get("system")
+            model, system = body.get("model", ""), body.get("system")
             result = self._workers.run_within(self._budget, lambda: engine.compress(messages, model, system))
         except TimeoutError:
             return self._failed(raw, f"took longer than its budget of {self._budget:g} s")
@@ -96,7 +99,7 @@ class Compression:
         }
         if not result.ccr_hashes:
             return Outgoing(raw, headers, result=result)
-        compressed = {**body, "messages": result.messages}
+        compressed = {**body, field: result.messages}
         return Outgoing(serialize(compressed), headers, compressed, result=result)
 
     def _failed(self, raw: bytes, reason: str) -> Outgoing:

@@ -87,24 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--budget", "HEADROOM_BUDGET", _positive(float), None, "US dollars to spend per budget period")
     _flag(parser, "--budget-period", "HEADROOM_BUDGET_PERIOD", _period, defaults.budget_period,
           "hourly, daily or monthly")  # fmt: skip
-    parser.add_argument(
-        "--no-optimize",
-        action="store_true",
-        default=_env_true("HEADROOM_NO_OPTIMIZE"),
-        help="forward requests without compressing them (env HEADROOM_NO_OPTIMIZE=1)",
-    )
-    parser.add_argument(
-        "--no-log-file",
-        action="store_true",
-        default=_env_true("HEADROOM_NO_LOG_FILE"),
-        help="write no request log (env HEADROOM_NO_LOG_FILE=1)",
-    )
-    parser.add_argument(
-        "--log-messages",
-        action="store_true",
-        default=_env_true("HEADROOM_LOG_MESSAGES"),
-        help="include the messages in the request log (env HEADROOM_LOG_MESSAGES=1)",
-    )
+    _switch(parser, "--no-optimize", "HEADROOM_NO_OPTIMIZE", "forward requests without compressing them")
+    _switch(parser, "--no-log-file", "HEADROOM_NO_LOG_FILE", "write no request log")
+    _switch(parser, "--log-messages", "HEADROOM_LOG_MESSAGES", "include the messages in the request log")
 
 
 def from_arguments(args: argparse.Namespace) -> ProxyConfig:
@@ -138,9 +123,10 @@ def _flag(parser: argparse.ArgumentParser, name: str, env: str, kind: Callable[[
     parser.add_argument(name, type=kind, default=default if value is None else value, help=f"{help} (env {env})")
 
 
-def _env_true(name: str) -> bool:
-    """A switch's environment twin: set to anything but nothing, 0, false or no."""
-    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+def _switch(parser: argparse.ArgumentParser, name: str, env: str, help: str) -> None:
+    """A flag that is on when given, or when its environment twin is set to anything but nothing, 0, false or no."""
+    on = os.environ.get(env, "").lower() not in ("", "0", "false", "no")
+    parser.add_argument(name, action="store_true", default=on, help=f"{help} (env {env}=1)")
 
 
 def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:

@@ -21,39 +21,34 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from headroom.runtime.proxy.counts import Tokens
+
 DAYS_KEPT = 400  # a bit over a year: enough for "this month last year", small enough to rewrite every second
 
-Counts = TypeVar("Counts", bound="Saved")
+Counts = TypeVar("Counts", bound="Requests")
 _TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "str | None": (str, type(None))}
 
 
 @dataclass
-class Saved:
-    """Tokens before and after compression, and what the difference was worth."""
+class Requests(Tokens):
+    """Requests, their tokens before and after compression, and what the difference was worth."""
 
-    tokens_before: int = 0
-    tokens_after: int = 0
-    tokens_saved: int = 0
     usd_saved: float = 0.0
     priced_tokens_saved: int = 0  # the part of tokens_saved whose model had a price
+    requests: int = 0
 
-    def add(self, tokens_before: int, tokens_after: int, usd_per_token: float | None) -> None:
-        saved = tokens_before - tokens_after
-        self.tokens_before += tokens_before
-        self.tokens_after += tokens_after
-        self.tokens_saved += saved
+    def add(self, tokens_before: int, tokens_after: int, usd_per_token: float | None = None) -> None:
+        """Count a request of these tokens, priced at `usd_per_token` (None: its model has no known price)."""
+        super().add(tokens_before, tokens_after)
+        self.requests += 1
         if usd_per_token is not None:
+            saved = tokens_before - tokens_after
             self.usd_saved += saved * usd_per_token
             self.priced_tokens_saved += saved
 
     @property
     def unpriced_tokens_saved(self) -> int:
         return self.tokens_saved - self.priced_tokens_saved
-
-
-@dataclass
-class Requests(Saved):
-    requests: int = 0
 
     def merge(self, other: Requests) -> None:
         """Add another tally's numbers to this one (for the sums a report shows)."""
@@ -102,11 +97,8 @@ class Book:
         slice = day.setdefault((request.model, request.client), Slice())
         for tally in (self.lifetime, slice):
             tally.add(request.tokens_before, request.tokens_after, usd_per_token)
-            tally.requests += 1
         for tool, (before, after) in _by_tool(request.blocks).items():
-            used = slice.tools.setdefault(tool, Requests())
-            used.add(before, after, usd_per_token)
-            used.requests += 1
+            slice.tools.setdefault(tool, Requests()).add(before, after, usd_per_token)
         self.lifetime.last_request = when.isoformat()
 
     def slices(self, first: date, last: date) -> Iterator[tuple[str, str, Slice]]:

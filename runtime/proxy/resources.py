@@ -7,6 +7,8 @@ the client wrote them; every answer, error statuses included, comes back as the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -15,35 +17,51 @@ import falcon
 from headroom.runtime.proxy.accounting import note
 from headroom.runtime.proxy.bodies import Compression, parse_conversation, read_body
 from headroom.runtime.proxy.config import ProxyConfig
-from headroom.runtime.proxy.providers import Provider, provider_for
+from headroom.runtime.proxy.providers import provider_for
+from headroom.runtime.proxy.responses import parse_responses
 from headroom.runtime.proxy.retrieval import Retrieval
-from headroom.runtime.proxy.retrieval_shapes import SHAPES
+from headroom.runtime.proxy.retrieval_shapes import ChatShape, MessagesShape, ResponsesShape, Shape
 from headroom.runtime.proxy.streaming import relay
 from headroom.runtime.proxy.upstream import Upstream, request_headers
 
 
-class Conversation:
-    """`POST /v1/messages` (Anthropic) and `POST /v1/chat/completions` (OpenAI): the body's messages are
-    compressed, then the request is forwarded and the answer, streamed or not, relayed as it arrives. When
-    compression stored originals, `retrieval` runs the retrieve loop instead (see `retrieval`). Other methods on
-    these paths are answered 405 by Falcon: no provider defines them."""
+@dataclass(frozen=True)
+class Api:
+    """What one conversation API does its own way; serving it is otherwise the same for all (`Conversation`)."""
 
-    def __init__(self, provider: Provider, compression: Compression, upstream: Upstream, config: ProxyConfig,
+    parse: Callable[[bytes, int], dict[str, Any]]  # the body checked, from its bytes and the most messages taken
+    messages: str  # the body's field holding the conversation, which is compressed and logged
+    shape: Shape  # how its bodies and answers carry the retrieve tool, and the provider it goes to
+
+
+ANTHROPIC_MESSAGES = Api(parse_conversation, "messages", MessagesShape())
+CHAT_COMPLETIONS = Api(parse_conversation, "messages", ChatShape())
+RESPONSES = Api(parse_responses, "input", ResponsesShape())  # its input items stand for the messages
+
+
+class Conversation:
+    """`POST /v1/messages` (Anthropic), `POST /v1/chat/completions` and `POST /v1/responses` (OpenAI), each with
+    its `Api`: the body's messages are compressed, then the request is forwarded and the answer, streamed or not,
+    relayed as it arrives. When compression stored originals, `retrieval` runs the retrieve loop instead (see
+    `retrieval`). Other methods on these paths are answered 405 by Falcon: no provider defines them."""
+
+    def __init__(self, api: Api, compression: Compression, upstream: Upstream, config: ProxyConfig,
                  retrieval: Retrieval) -> None:  # fmt: skip
-        self._provider = provider
+        self._api = api
         self._compression = compression
         self._upstream = upstream
         self._config = config
         self._retrieval = retrieval
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        api, provider = self._api, self._api.shape.provider
         raw = read_body(req, self._config.max_body_bytes)
-        body = parse_conversation(raw, self._config.max_messages)
-        outgoing = self._compression.outgoing(raw, body)
-        note(req, self._provider, body, outgoing.result)
+        body = api.parse(raw, self._config.max_messages)
+        outgoing = self._compression.outgoing(raw, body, api.messages)
+        note(req, provider, body.get("model", ""), body.get(api.messages), outgoing.result)
         headers = request_headers(req.headers_lower)
-        send = partial(self._upstream.send, self._provider, req.method, target(req), headers)
-        self._retrieval.forward(resp, SHAPES[self._provider], req.method, send, outgoing)
+        send = partial(self._upstream.send, provider, req.method, target(req), headers)
+        self._retrieval.forward(resp, api.shape, req.method, send, outgoing)
         resp.set_headers(outgoing.headers)
 
 

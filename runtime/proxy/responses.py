@@ -1,64 +1,20 @@
-"""`POST /v1/responses` (OpenAI's Responses API, which Codex speaks): its input items are compressed like a chat
-conversation's messages, then the request is forwarded and the answer relayed, streamed or not.
+"""How a `POST /v1/responses` body (OpenAI's Responses API, which Codex speaks) is checked: the one part of serving
+it that is its own. `resources.Conversation` serves it like the other conversation endpoints (`resources.RESPONSES`),
+its input items compressed and counted as a chat conversation's messages, and the retrieve loop run with
+`retrieval_shapes.ResponsesShape`.
 
 The engine reads Responses items directly (`runtime/messages.py`): message items' text parts, and each
 `function_call_output` as the result of the `function_call` with its `call_id`. Compression only replaces text, so
 the items keep their number, order, ids, call ids and arguments. An `input` that is a string is the user's own
-prompt, which no policy compresses, so it is forwarded as it came. When compression stored originals, the
-retrieve loop runs as for a conversation (`retrieval`, with `retrieval_shapes.ResponsesShape`); the request is
-counted like a conversation, its input items standing for the messages.
+prompt, which no policy compresses, so it is forwarded as it came.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
-from functools import partial
 from typing import Any
 
-import falcon
-
-from headroom.runtime.proxy.accounting import note
-from headroom.runtime.proxy.bodies import Compression, Outgoing, parse_object, read_body, serialize
-from headroom.runtime.proxy.config import ProxyConfig
+from headroom.runtime.proxy.bodies import parse_object
 from headroom.runtime.proxy.errors import InvalidRequest
-from headroom.runtime.proxy.providers import Provider
-from headroom.runtime.proxy.resources import target
-from headroom.runtime.proxy.retrieval import Retrieval
-from headroom.runtime.proxy.retrieval_shapes import RESPONSES
-from headroom.runtime.proxy.upstream import Upstream, request_headers
-
-
-class Responses:
-    def __init__(self, compression: Compression, upstream: Upstream, config: ProxyConfig,
-                 retrieval: Retrieval) -> None:  # fmt: skip
-        self._compression = compression
-        self._upstream = upstream
-        self._config = config
-        self._retrieval = retrieval
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        raw = read_body(req, self._config.max_body_bytes)
-        body = parse_responses(raw, self._config.max_messages)
-        outgoing = self._outgoing(raw, body)
-        note(req, Provider.OPENAI, {"model": body.get("model", ""), "messages": body.get("input")}, outgoing.result)
-        headers = request_headers(req.headers_lower)
-        send = partial(self._upstream.send, Provider.OPENAI, req.method, target(req), headers)
-        self._retrieval.forward(resp, RESPONSES, req.method, send, outgoing)
-        resp.set_headers(outgoing.headers)
-
-    def _outgoing(self, raw: bytes, body: dict[str, Any]) -> Outgoing:
-        """The body to send: the client's bytes, unless compression changed an item. Compression is given the
-        items as a conversation's `messages`, and what it sends back is put in `input` again."""
-        items = body.get("input")
-        if not isinstance(items, list):
-            return Outgoing(raw)
-        outgoing = self._compression.outgoing(raw, {"model": body.get("model", ""), "messages": items})
-        if outgoing.body is raw:
-            return outgoing
-        compressed = {**body, "input": json.loads(outgoing.body)["messages"]}
-        stored = compressed if outgoing.compressed is not None else None
-        return dataclasses.replace(outgoing, body=serialize(compressed), compressed=stored)
 
 
 def parse_responses(raw: bytes, max_items: int) -> dict[str, Any]:

@@ -179,10 +179,6 @@ def resent(items: list[dict[str, Any]], stored: bool) -> list[dict[str, Any]]:
             for item in items if item.get("type") != "reasoning" or item.get("encrypted_content")]  # fmt: skip
 
 
-SHAPES: dict[Provider, Shape] = {Provider.ANTHROPIC: MessagesShape(), Provider.OPENAI: ChatShape()}  # conversations
-RESPONSES = ResponsesShape()
-
-
 def has_own_tool(body: dict[str, Any]) -> bool:
     """Whether the client declared a tool of our tool's name (in any API's shape): then the tool is theirs."""
     return any(isinstance(tool, dict) and TOOL in (tool.get("name"), as_object(tool.get("function")).get("name"))

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from headroom.runtime.engine import BlockRecord
+from headroom.runtime.proxy.counts import Tokens
 from headroom.runtime.proxy.usage import Usage
 
 
@@ -40,23 +41,26 @@ class Tally:
 
     requests: int = 0
     errors: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
-    tokens_saved: int = 0
+    tokens: Tokens = field(default_factory=Tokens)
     input_tokens: int = 0
     output_tokens: int = 0
 
     def add(self, exchange: Exchange) -> None:
         self.requests += 1
         self.errors += exchange.status >= 400 or exchange.error is not None
-        self.tokens_before += exchange.tokens_before
-        self.tokens_after += exchange.tokens_after
-        self.tokens_saved += exchange.tokens_saved
+        self.tokens.add(exchange.tokens_before, exchange.tokens_after)
         self.input_tokens += exchange.usage.input
         self.output_tokens += exchange.usage.output
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        tokens = asdict(self.tokens)  # among the others, in the order /stats has always had them
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            **tokens,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
 
 
 @dataclass
@@ -64,15 +68,11 @@ class BlockTally:
     """Blocks and their tokens, for the numbers by tool and by content kind."""
 
     blocks: int = 0
-    tokens_before: int = 0
-    tokens_after: int = 0
-    tokens_saved: int = 0
+    tokens: Tokens = field(default_factory=Tokens)
 
     def add(self, block: BlockRecord) -> None:
         self.blocks += 1
-        self.tokens_before += block.tokens_before
-        self.tokens_after += block.tokens_after
-        self.tokens_saved += block.tokens_before - block.tokens_after
+        self.tokens.add(block.tokens_before, block.tokens_after)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"blocks": self.blocks, **asdict(self.tokens)}
