@@ -3,14 +3,12 @@ until SIGTERM (doctor, wrap, savings and perf have test files of their own)."""
 
 from __future__ import annotations
 
-import re
 import shutil
-import signal
 import subprocess
-import threading
 import urllib.request
 
 import pytest
+from support.processes import serving
 
 from headroom import __version__
 
@@ -37,25 +35,13 @@ def test_umbrella_compile_is_headroom_compile(tmp_path) -> None:
     assert (tmp_path / "__hrules__" / "p.py").is_file()
 
 
-@pytest.mark.parametrize("command", [["headroom-serve"], ["headroom", "proxy"]])
-def test_the_proxy_serves_until_sigterm(command: list[str]) -> None:
-    process = subprocess.Popen([*command, "--port", "0"], stderr=subprocess.PIPE, text=True)
-    watchdog = threading.Timer(60, process.kill)  # a hung server fails the test instead of hanging it
-    watchdog.start()
-    try:
-        assert process.stderr is not None
-        listening = None
-        while listening is None and (line := process.stderr.readline()):
-            listening = re.search(r"listening on (http://\S+)", line)
-        assert listening, "the proxy never said where it listens"
-        with urllib.request.urlopen(listening.group(1) + "/livez", timeout=10) as answer:
-            assert answer.status == 200
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-    finally:
-        watchdog.cancel()
-        process.kill()
-        process.wait()
+@pytest.mark.parametrize("command", [("headroom-serve",), ("headroom", "proxy")])
+def test_the_proxy_serves_until_sigterm(command: tuple[str, ...]) -> None:
+    with (
+        serving(command=command) as port,
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=10) as answer,
+    ):
+        assert answer.status == 200
 
 
 def test_serve_reports_a_broken_policy(tmp_path) -> None:

@@ -14,9 +14,11 @@ START_LIMIT = 60  # seconds before a proxy that never says where it listens is k
 
 
 @contextmanager
-def serving(*args: str, env: Mapping[str, str] | None = None) -> Iterator[int]:
-    """`headroom-serve --port 0 ARGS...` as a real process; yields the port it listens on, stops it with SIGTERM."""
-    command = ["headroom-serve", "--port", "0", *args]
+def serving(*args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] = ("headroom-serve",)
+            ) -> Iterator[int]:  # fmt: skip
+    """`headroom-serve --port 0 ARGS...` (or another `command` that runs the proxy) as a real process; yields the
+    port it listens on, then stops it with SIGTERM, which it must obey with exit code 0."""
+    command = (*command, "--port", "0", *args)
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=None if env is None else dict(env))
     watchdog = threading.Timer(START_LIMIT, process.kill)
     watchdog.start()
@@ -30,7 +32,7 @@ def serving(*args: str, env: Mapping[str, str] | None = None) -> Iterator[int]:
         threading.Thread(target=process.stderr.read, daemon=True).start()  # keep its log from filling the pipe
         yield int(listening.group(1))
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        assert process.wait(timeout=30) == 0, "the proxy did not stop cleanly on SIGTERM"
     finally:
         watchdog.cancel()
         process.kill()
