@@ -62,13 +62,13 @@ class Store:
         with self._lock:
             if now - self._marked.get(ref, -self._mark_every) < self._mark_every:
                 return ref
-            if len(self._marked) >= MARKS_KEPT:
-                self._marked.clear()
-            self._marked[ref] = now
             if self._db.execute("update originals set stored = ? where ref = ?", (now, ref)).rowcount == 0:
                 size = len(text.encode("utf-8", "surrogatepass"))
                 self._db.execute("insert into originals values (?, ?, ?, ?)", (ref, text, size, now))
                 self._total += size
+            if len(self._marked) >= MARKS_KEPT:
+                self._marked.clear()
+            self._marked[ref] = now  # only once written: a failed write is tried again the next time
             self._evict(now)
         return ref
 

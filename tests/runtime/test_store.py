@@ -6,6 +6,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from headroom.runtime.store import Store, reference
 
 
@@ -96,3 +98,21 @@ def test_results_written_by_another_process_are_read(tmp_path: Path) -> None:
     assert reader.result("k") is None
     Store(tmp_path / "s.db").put_result("k", "short", "3 lines")  # another proxy sharing the store
     assert reader.result("k") == ("short", "3 lines")
+
+
+def test_an_original_whose_write_failed_is_written_when_used_again(tmp_path: Path) -> None:
+    """A locked or full database fails a write; the original must not count as stored for the next 10 minutes."""
+    store = Store(tmp_path / "s.db")
+    database = store._db
+
+    class Locked:
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+            if sql.startswith("insert into originals"):
+                raise sqlite3.OperationalError("database is locked")
+            return database.execute(sql, *args)
+
+    store._db = Locked()
+    with pytest.raises(sqlite3.OperationalError):
+        store.put_original("an original")
+    store._db = database
+    assert store.original(store.put_original("an original")) == "an original"
