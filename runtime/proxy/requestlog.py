@@ -10,6 +10,7 @@ log is kept and copied more carelessly than a conversation. Past `MAX_BYTES` the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -57,11 +58,19 @@ class RequestLogFile:
             file = self._open()
             size = os.fstat(file.fileno()).st_size
             if size and size + len(line.encode()) > self.max_bytes:
-                self.close()
-                os.replace(self.path, rotated(self.path))
-                file = self._open()
+                file = self._rotate(file)
             file.write(line)
             file.flush()
+
+    def _rotate(self, file: TextIO) -> TextIO:
+        """The new file to write, after renaming the full one, unless another process did that already: then the
+        open file is no longer the path, and renaming the path would put the other's new log over the old one."""
+        ours = self._still_the_path(file)
+        self.close()
+        if ours:
+            with contextlib.suppress(FileNotFoundError):  # renamed meanwhile after all
+                os.replace(self.path, rotated(self.path))
+        return self._open()
 
     def close(self) -> None:
         if self._file is not None:

@@ -141,3 +141,20 @@ def test_each_line_is_in_the_file_when_its_request_is_over(tmp_path: Path) -> No
     for number in range(3):
         log.write(Exchange(f"r{number}", "GET", "/v1/models", 200), None)
         assert ids_in(path) == [f"r{k}" for k in range(number + 1)]  # written through, not held in a buffer
+
+
+def test_a_log_another_process_rotated_is_not_rotated_again(tmp_path: Path) -> None:
+    """Two proxies share the default log: when one has rotated it, the other's open file is the rotated part, full;
+    renaming the path then would put the first one's new log over the rotated part."""
+    path, clock = tmp_path / "requests.jsonl", [0.0]
+    first = RequestLogFile(path, with_messages=False, max_bytes=1500, clock=lambda: clock[0])
+    second = RequestLogFile(path, with_messages=False, max_bytes=1500, clock=lambda: clock[0])
+    second.write(Exchange("b0", "GET", "/v1/models", 200), None)  # the second one has the log open
+    number = 0
+    while not rotated(path).exists():  # the first one fills it and rotates it
+        first.write(Exchange(f"a{number}", "GET", "/v1/models", 200), None)
+        number += 1
+    kept = ids_in(rotated(path))
+    second.write(Exchange("b-late", "GET", "/v1/models", 200), None)  # its open file is the full, rotated part
+    assert ids_in(rotated(path))[: len(kept)] == kept  # not replaced by the first one's new log
+    assert "b-late" in ids_in(path)
