@@ -27,10 +27,16 @@ log = logging.getLogger(__name__)
 class Outgoing:
     """What goes upstream for a conversation request, and what the client is told about it."""
 
-    body: bytes
+    raw: bytes  # the client's bytes
     headers: dict[str, str] = field(default_factory=dict)  # x-headroom-* response headers
-    compressed: dict[str, Any] | None = None  # the body sent, when compression stored originals to retrieve
+    compressed: dict[str, Any] | None = None  # the body to send instead, when compression changed a message
     result: CompressResult | None = None  # what compression did, for the numbers; None: it did not run
+
+    @property
+    def body(self) -> bytes:
+        """The bytes to send. Serialized only when asked: the retrieve loop sends the compressed body with its
+        tool added instead, and a conversation is too large to serialize for nothing."""
+        return self.raw if self.compressed is None else serialize(self.compressed)
 
 
 def read_body(req: falcon.Request, limit: int) -> bytes:
@@ -100,7 +106,7 @@ class Compression:
         if not result.ccr_hashes:
             return Outgoing(raw, headers, result=result)
         compressed = {**body, field: result.messages}
-        return Outgoing(serialize(compressed), headers, compressed, result=result)
+        return Outgoing(raw, headers, compressed, result=result)
 
     def _failed(self, raw: bytes, reason: str) -> Outgoing:
         log.warning("compression %s; the original request is sent", reason)

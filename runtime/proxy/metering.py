@@ -17,7 +17,7 @@ import urllib3
 
 from headroom.runtime.proxy.budget import Ledger, Reservation
 from headroom.runtime.proxy.config import ProxyConfig
-from headroom.runtime.proxy.prices import load_litellm_in_background, price_for
+from headroom.runtime.proxy.prices import price_for
 from headroom.runtime.proxy.providers import Provider
 from headroom.runtime.proxy.upstream import Upstream
 from headroom.runtime.proxy.usage import UsageReader
@@ -121,7 +121,6 @@ def ledger_for(config: ProxyConfig) -> Ledger | None:
     """The ledger of the configured budget; None when no budget is set."""
     if config.budget is None:
         return None
-    load_litellm_in_background()
     return Ledger(config.budget, config.budget_period)
 
 

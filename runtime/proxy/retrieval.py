@@ -60,17 +60,20 @@ class Retrieval:
         """Send the request upstream and answer the client: through the loop when it applies, else with the
         upstream's answer relayed as it arrives."""
         body = outgoing.compressed
-        if body is not None and self.applies(shape, body):
+        if body is not None and self.applies(body):
             self.respond(resp, shape, method, send, body)
         else:
             relay(resp, send(outgoing.body), shape.provider, method, shape.broken_stream)
 
-    def applies(self, shape: Shape, body: dict[str, Any]) -> bool:
-        """Whether the request gets the tool: something to retrieve, no tool of the client's by our tool's name,
-        and a shape the loop can follow (a single answer; a stream the loop can relay)."""
-        if self._engine is None or self._engine.store is None or body.get("n", 1) != 1 or has_own_tool(body):
-            return False
-        return not body.get("stream") or type(shape) in STREAMS
+    def applies(self, body: dict[str, Any]) -> bool:
+        """Whether the request gets the tool: something to retrieve, one answer asked for (the loop follows one),
+        and no tool of the client's by our tool's name."""
+        return (
+            self._engine is not None
+            and self._engine.store is not None
+            and body.get("n", 1) == 1
+            and not has_own_tool(body)
+        )
 
     def respond(self, resp: falcon.Response, shape: Shape, method: str, send: Send, body: dict[str, Any]) -> None:
         """Answer the client: the loop's final answer, or the first upstream error as it is."""
