@@ -16,19 +16,11 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def run_within(seconds: float, function: Callable[[], T], name: str = "headroom-deadline") -> T:
-    """`function()` on a thread of its own, waited for at most `seconds` (then `TimeoutError`); its exception, if
-    it raises."""
-    future: Future[T] = Future()
-    threading.Thread(target=_settle, args=(future, function), name=name, daemon=True).start()
-    return future.result(timeout=seconds)
-
-
 class Workers:
-    """`run_within` on threads kept for reuse: the proxy bounds every request's compression, and starting a
-    thread costs more than compressing a conversation whose blocks are all remembered. Grows to at most `size`
-    threads; a call arriving when all of them are busy (with calls that overran, say) waits its turn within its
-    own time limit, and is dropped unrun if that runs out first."""
+    """Threads kept for calls run within a time limit: starting a thread per call would cost more than compressing
+    a conversation whose blocks are all remembered. Grows to at most `size` threads; a call arriving when all of
+    them are busy (with calls that overran, say) waits its turn within its own time limit, and is dropped unrun if
+    that runs out first, so a run of overruns degrades to blocks left as they are, never to unbounded threads."""
 
     def __init__(self, size: int, name: str) -> None:
         self._size = size
@@ -39,6 +31,7 @@ class Workers:
         self._lock = threading.Lock()
 
     def run_within(self, seconds: float, function: Callable[[], T]) -> T:
+        """`function()`, waited for at most `seconds` (then `TimeoutError`); its exception, if it raises."""
         future: Future[T] = Future()
         self._calls.put((future, function))
         if not self._idle.acquire(blocking=False):

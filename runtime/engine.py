@@ -22,7 +22,7 @@ from typing import Any
 
 from headroom.runtime import messages as conversation
 from headroom.runtime.compressors import Context, compressor
-from headroom.runtime.deadline import run_within
+from headroom.runtime.deadline import Workers
 from headroom.runtime.detect import Detected, detect
 from headroom.runtime.policy import Router, load_router
 from headroom.runtime.routing import Decision
@@ -54,6 +54,9 @@ class CompressResult:
     transforms_applied: list[str] = field(default_factory=list)
     ccr_hashes: list[str] = field(default_factory=list)  # references of the stored originals (for retrieve)
     blocks: list[BlockRecord] = field(default_factory=list)  # one per text block, in order
+
+
+COMPRESSOR_WORKERS = 16  # compressors running at once, across requests; a call finding all busy waits its turn
 
 
 class BlockFacts:
@@ -98,16 +101,20 @@ class BlockFacts:
 
 
 class Engine:
-    def __init__(self, router: Router, store: Store | None, protected_tools: tuple[str, ...] = ()) -> None:
+    def __init__(self, router: Router, store: Store | None, protected_tools: tuple[str, ...] = (),
+                 workers: Workers | None = None) -> None:  # fmt: skip
         self.router = router
         self.store = store
         # Tool-name globs (fnmatch, case-sensitive, like the policy's `exclude tools`) whose results are kept
         # whatever the policy says: the proxy's `--protect-tool-results`, checked before the router is asked.
         self.protected_tools = protected_tools
+        # The threads compressors run on, each call within the policy's time budget; shared by the engines made
+        # from this one (`protecting`, a reloaded policy).
+        self.workers = workers or Workers(COMPRESSOR_WORKERS, "headroom-compressor")
 
     def protecting(self, tools: tuple[str, ...]) -> Engine:
         """This engine (same router, same store) with the results of `tools` protected as well."""
-        return Engine(self.router, self.store, (*self.protected_tools, *tools)) if tools else self
+        return Engine(self.router, self.store, (*self.protected_tools, *tools), self.workers) if tools else self
 
     def compress(self, messages: list[Any], model: str = "", system: Any = None) -> CompressResult:
         """Compress a conversation; `system` is never changed (it is accepted so callers can pass a whole body)."""
@@ -180,7 +187,8 @@ class Engine:
              budget: float) -> tuple[str | None, str]:  # fmt: skip
         """(compressed text, or None to leave the block untouched; what happened)."""
         try:
-            result = run_within(budget, lambda: compressor(decision.compressor or "")(text, decision.params, context))
+            run = compressor(decision.compressor or "")
+            result = self.workers.run_within(budget, lambda: run(text, decision.params, context))
         except TimeoutError:
             return None, f"{_TIMED_OUT} of {budget:g} s"
         except Exception as error:  # a failing compressor leaves its block untouched

@@ -64,7 +64,7 @@ class LiveEngine:
             log.error("the policy %s changed but does not load (%s); the last good rules keep running",
                       old.router.entry, error)  # fmt: skip
             return
-        self._engine = Engine(router, old.store, old.protected_tools)
+        self._engine = Engine(router, old.store, old.protected_tools, old.workers)
         self._stamps = stamps(router)  # the new policy may include other files
         log.info("the policy %s changed; reloaded (%s)", router.entry, router.generated or "compiled in memory")
 

@@ -1,5 +1,5 @@
-"""Calls within a time limit: the answer or the exception when in time, TimeoutError when not; the proxy's
-reusable workers start no thread per call and never run a call whose time ran out while it waited."""
+"""Calls within a time limit on reused workers: the answer or the exception when in time, TimeoutError when not; no
+thread started per call, and a call whose time ran out while it waited is never run."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from headroom.runtime.deadline import Workers, run_within
+from headroom.runtime.deadline import Workers
 
 
 def workers_named(name: str) -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith(name)]
 
 
-def test_run_within_gives_the_answer_or_the_exception() -> None:
-    assert run_within(5, lambda: 42) == 42
+def test_the_answer_or_the_exception_or_a_timeout() -> None:
+    workers = Workers(2, "test-answers")
+    assert workers.run_within(5, lambda: 42) == 42
     with pytest.raises(ZeroDivisionError):
-        run_within(5, lambda: 1 / 0)
-
-
-def test_run_within_gives_up_on_an_overdue_call() -> None:
+        workers.run_within(5, lambda: 1 / 0)
     release = threading.Event()
     with pytest.raises(TimeoutError):
-        run_within(0.05, release.wait)
+        workers.run_within(0.05, release.wait)
     release.set()
 
 
