@@ -42,28 +42,28 @@ def input_price(model: str) -> float | None:
 
 class Savings:
     """The book, loaded at start (missing: empty; unreadable: set aside, then empty) and saved as it grows.
-    Thread-safe."""
+    Thread-safe. Counting never writes: a request thread only adds to the book and arms a timer, whose thread
+    writes, so no client waits on the disk and no request waits on another's write."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, path: Path, throttle: float = THROTTLE,
                  price: Callable[[str], float | None] = input_price) -> None:  # fmt: skip
         self.path = path
-        self._clock = clock
+        self._throttle = throttle
         self._price = price
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the book and the timer
+        self._writing = threading.Lock()  # one write at a time, so an older snapshot never replaces a newer one
         self._book = load_or_set_aside(path)
-        self._written = -THROTTLE  # when the file was last written, by `clock`
+        self._written: float | None = None  # when the last write started, by `time.monotonic`
         self._timer: threading.Timer | None = None
 
     def add(self, request: Counted) -> None:
-        """Count one request, and save now or within a second."""
+        """Count one request; it is saved within `throttle` seconds of the last write (at once if that is past)."""
         usd_per_token = self._price(request.model)
         with self._lock:
             self._book.add(request, usd_per_token)
-            wait = self._written + THROTTLE - self._clock()
-            if wait <= 0:
-                self._write()
-            elif self._timer is None:
-                self._timer = threading.Timer(wait, self.flush)
+            if self._timer is None:
+                due = 0.0 if self._written is None else self._written + self._throttle - time.monotonic()
+                self._timer = threading.Timer(max(0.0, due), self.flush)
                 self._timer.daemon = True
                 self._timer.start()
 
@@ -72,19 +72,19 @@ class Savings:
             return asdict(self._book.lifetime)
 
     def flush(self) -> None:
-        """Save now (at shutdown, and when a throttled write is due)."""
-        with self._lock:
-            self._write()
-
-    def _write(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._written = self._clock()
-        try:
-            write_atomically(self.path, json.dumps(self._book.to_json(), indent=1) + "\n", mode=0o600, sync=True)
-        except OSError as error:
-            log.warning("could not save savings to %s: %s", self.path, error)
+        """Save now (at shutdown, and when a throttled write is due). The book is serialized under the lock, the
+        file written outside it, so counting goes on during the write."""
+        with self._writing:
+            with self._lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                self._written = time.monotonic()
+                text = json.dumps(self._book.to_json(), indent=1) + "\n"
+            try:
+                write_atomically(self.path, text, mode=0o600, sync=True)
+            except OSError as error:
+                log.warning("could not save savings to %s: %s", self.path, error)
 
 
 def load(path: Path) -> Book:
