@@ -1,12 +1,21 @@
 """Replacing a file so that readers see the old content or the new, never a mix: compiled routers (a running proxy
-may be loading one), lifetime savings and the budget ledger are all written this way."""
+may be loading one), lifetime savings and the budget ledger are all written this way. And the lock that lets
+several proxies read, change and write one such file in turn (the savings and the budget)."""
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import stat
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
+
+log = logging.getLogger(__name__)
 
 
 def write_atomically(path: Path, text: str, mode: int | None = None, sync: bool = False) -> None:
@@ -34,3 +43,36 @@ def _mode_for(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+class FileLock:
+    """An exclusive lock across this process's threads and every process that locks the same file. The lock file
+    (and its folder) is created and opened at the first use and kept open, so each use costs one `flock`; when it
+    cannot be opened, only this process's threads are kept apart, and the next use tries again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._threads = threading.Lock()  # flock does not keep apart the threads sharing one open file
+        self._handle: TextIO | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            handle = self._open()
+            if handle is None:
+                yield
+                return
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _open(self) -> TextIO | None:
+        if self._handle is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("a")
+            except OSError as error:
+                log.warning("the lock file %s cannot be opened (%s); other proxies may overwrite", self.path, error)
+        return self._handle

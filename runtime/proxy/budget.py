@@ -15,17 +15,15 @@ with what it knew last, and the limit still holds for its own requests.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from headroom.runtime.files import write_atomically
+from headroom.runtime.files import FileLock, write_atomically
 from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.errors import RateLimited
 
@@ -60,7 +58,7 @@ class Ledger:
         self.period = period
         self._path = (path or data_dir() / "budget.json").expanduser()
         self._now = now
-        self._lock = threading.Lock()
+        self._lock = FileLock(self._path.with_name(self._path.name + ".lock"))
         self._spent: dict[str, float] = {}
 
     def reserve(self, amount: float) -> Reservation:
@@ -97,7 +95,7 @@ class Ledger:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Holds this process's lock and the file's, with the amounts read afresh from the file."""
-        with self._lock, _file_lock(self._path.with_name(self._path.name + ".lock")):
+        with self._lock.held():
             self._spent = _load(self._path, self._spent)
             yield
 
@@ -122,22 +120,6 @@ class Ledger:
             write_atomically(self._path, json.dumps({"spent": kept}, indent=1), mode=0o600)
         except OSError as error:  # the limit still holds in memory; only a restart would forget
             log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created if need be), shared by every process that uses the same file; without
-    it when the file cannot be opened (this process's lock still holds)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
-    except OSError as error:
-        log.warning("the budget's lock file %s cannot be opened (%s); other proxies may overwrite", path, error)
-        yield
-        return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle is closed
-        yield
 
 
 def _load(path: Path, known: dict[str, float]) -> dict[str, float]:
