@@ -8,8 +8,9 @@ UTC. The amounts spent are kept in `~/.headroom/budget.json` (runtime/home.py), 
 and renamed over the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
 
 Several proxies (processes) may share the one file: every change takes an exclusive `flock` on `budget.json.lock`
-beside it, reads the file again and writes it before letting go, so no proxy overwrites another's spending and
-the check-and-reserve stays one step across all of them. A file that cannot be read or written leaves the proxy
+beside it (opened once, kept open), reads the file again if another proxy has replaced it since (runtime/files.py's
+`FileVersion`) and writes it before letting go, so no proxy overwrites another's spending and the check-and-reserve
+stays one step across all of them. A file that cannot be read or written leaves the proxy
 with what it knew last, and the limit still holds for its own requests.
 """
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from headroom.runtime.files import FileLock, write_atomically
+from headroom.runtime.files import FileLock, FileVersion, write_atomically
 from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.errors import RateLimited
 
@@ -59,6 +60,7 @@ class Ledger:
         self._path = (path or data_dir() / "budget.json").expanduser()
         self._now = now
         self._lock = FileLock(self._path.with_name(self._path.name + ".lock"))
+        self._version = FileVersion(self._path)  # the file as `_spent` last read or wrote it
         self._spent: dict[str, float] = {}
 
     def reserve(self, amount: float) -> Reservation:
@@ -94,9 +96,12 @@ class Ledger:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Holds this process's lock and the file's, with the amounts read afresh from the file."""
+        """Holds this process's lock and the file's, with the amounts as the file has them: read again only when
+        another proxy has written it since this one last read or wrote it."""
         with self._lock.held():
-            self._spent = _load(self._path, self._spent)
+            if self._version.changed():
+                self._spent = _load(self._path, self._spent)
+                self._version.seen()
             yield
 
     def _key(self) -> str:
@@ -120,6 +125,8 @@ class Ledger:
             write_atomically(self._path, json.dumps({"spent": kept}, indent=1), mode=0o600)
         except OSError as error:  # the limit still holds in memory; only a restart would forget
             log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
+        else:
+            self._version.seen()
 
 
 def _load(path: Path, known: dict[str, float]) -> dict[str, float]:
