@@ -8,24 +8,23 @@ UTC. The amounts spent are kept in `~/.headroom/budget.json` (runtime/home.py), 
 and renamed over the old one, so a restart (or a crash mid-write) never forgets or corrupts what was spent.
 
 Several proxies (processes) may share the one file: every change takes an exclusive `flock` on `budget.json.lock`
-beside it, reads the file again and writes it before letting go, so no proxy overwrites another's spending and
-the check-and-reserve stays one step across all of them. A file that cannot be read or written leaves the proxy
+beside it (opened once, kept open), reads the file again if another proxy has replaced it since (runtime/files.py's
+`FileVersion`) and writes it before letting go, so no proxy overwrites another's spending and the check-and-reserve
+stays one step across all of them. A file that cannot be read or written leaves the proxy
 with what it knew last, and the limit still holds for its own requests.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from headroom.runtime.files import write_atomically
+from headroom.runtime.files import FileLock, FileVersion, write_atomically
 from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.errors import RateLimited
 
@@ -60,7 +59,8 @@ class Ledger:
         self.period = period
         self._path = (path or data_dir() / "budget.json").expanduser()
         self._now = now
-        self._lock = threading.Lock()
+        self._lock = FileLock(self._path.with_name(self._path.name + ".lock"))
+        self._version = FileVersion(self._path)  # the file as `_spent` last read or wrote it
         self._spent: dict[str, float] = {}
 
     def reserve(self, amount: float) -> Reservation:
@@ -96,9 +96,12 @@ class Ledger:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        """Holds this process's lock and the file's, with the amounts read afresh from the file."""
-        with self._lock, _file_lock(self._path.with_name(self._path.name + ".lock")):
-            self._spent = _load(self._path, self._spent)
+        """Holds this process's lock and the file's, with the amounts as the file has them: read again only when
+        another proxy has written it since this one last read or wrote it."""
+        with self._lock.held():
+            if self._version.changed():
+                self._spent = _load(self._path, self._spent)
+                self._version.seen()
             yield
 
     def _key(self) -> str:
@@ -122,22 +125,8 @@ class Ledger:
             write_atomically(self._path, json.dumps({"spent": kept}, indent=1), mode=0o600)
         except OSError as error:  # the limit still holds in memory; only a restart would forget
             log.warning("the budget's spending could not be saved to %s: %s", self._path, error)
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` (created if need be), shared by every process that uses the same file; without
-    it when the file cannot be opened (this process's lock still holds)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a")
-    except OSError as error:
-        log.warning("the budget's lock file %s cannot be opened (%s); other proxies may overwrite", path, error)
-        yield
-        return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle is closed
-        yield
+        else:
+            self._version.seen()
 
 
 def _load(path: Path, known: dict[str, float]) -> dict[str, float]:

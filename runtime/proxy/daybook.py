@@ -51,7 +51,7 @@ class Requests(Tokens):
         return self.tokens_saved - self.priced_tokens_saved
 
     def merge(self, other: Requests) -> None:
-        """Add another tally's numbers to this one (for the sums a report shows)."""
+        """Add another tally's numbers to this one (for the sums a report shows, and books merged)."""
         for name in asdict(Requests()):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -92,14 +92,32 @@ class Book:
         day = self.days.get(when.date().isoformat())
         if day is None:
             day = self.days[when.date().isoformat()] = {}
-            for old in sorted(self.days)[:-DAYS_KEPT]:
-                del self.days[old]
+            self._drop_old_days()
         slice = day.setdefault((request.model, request.client), Slice())
         for tally in (self.lifetime, slice):
             tally.add(request.tokens_before, request.tokens_after, usd_per_token)
         for tool, (before, after) in _by_tool(request.blocks).items():
             slice.tools.setdefault(tool, Requests()).add(before, after, usd_per_token)
         self.lifetime.last_request = when.isoformat()
+
+    def merge(self, other: Book) -> None:
+        """Add another book's counts to this one: a proxy's requests since its last write, to what the file holds
+        (another proxy may have added its own since)."""
+        self.lifetime.merge(other.lifetime)
+        latest = [when for when in (self.lifetime.last_request, other.lifetime.last_request) if when]
+        self.lifetime.last_request = max(latest, default=None)  # ISO 8601 in UTC: the later one sorts last
+        for day, slices in other.days.items():
+            ours = self.days.setdefault(day, {})
+            for key, theirs in slices.items():
+                slice = ours.setdefault(key, Slice())
+                slice.merge(theirs)
+                for tool, counts in theirs.tools.items():
+                    slice.tools.setdefault(tool, Requests()).merge(counts)
+        self._drop_old_days()
+
+    def _drop_old_days(self) -> None:
+        for old in sorted(self.days)[:-DAYS_KEPT]:
+            del self.days[old]
 
     def slices(self, first: date, last: date) -> Iterator[tuple[str, str, Slice]]:
         """(model, client, slice) for each slice of the days from `first` to `last`, both included."""

@@ -5,16 +5,20 @@ the usage the provider reports, kept per period in a file in a temporary data fo
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.proxy_harness import WAIT, anthropic_events, events, status
 
+from headroom.runtime.proxy import budget
 from headroom.runtime.proxy.budget import BudgetExceeded, Ledger
 from headroom.runtime.proxy.metering import billed_request
 from headroom.runtime.proxy.prices import price_for
@@ -148,6 +152,33 @@ def test_two_ledgers_on_one_file_see_each_others_spending(data) -> None:
         second.reserve(0.3)  # 0.8 is spent between them
     first.settle(kept, 0.1)  # settling one does not forget the other's
     assert second.spent() == pytest.approx(0.4) and list(spent(data).values()) == [pytest.approx(0.4)]
+
+
+def open_files(path: Path) -> int:
+    """How many of this process's file descriptors are open on `path`."""
+    targets = []
+    for descriptor in Path("/proc/self/fd").iterdir():
+        with suppress(OSError):  # the one that listed the folder is gone
+            targets.append(os.readlink(descriptor))
+    return targets.count(str(path))
+
+
+def test_the_file_is_read_again_only_once_another_ledger_has_written_it(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads, load = [], budget._load
+
+    def counted(*args: Any) -> dict[str, float]:
+        loads.append(args)
+        return load(*args)
+
+    monkeypatch.setattr(budget, "_load", counted)
+    first, second = Ledger(1.0, "daily"), Ledger(1.0, "daily")
+    first.settle(first.reserve(0.5), 0.25)
+    assert first.report()["spent"] == 0.25 and len(loads) == 1  # what it wrote itself is not read back
+    assert open_files(data / "budget.json.lock") == 1  # opened once, kept open
+    second.reserve(0.5)
+    assert first.spent() == 0.75 and len(loads) == 3
 
 
 STEP = 1 / 128  # a binary fraction: the sums are exact, so the count that fits is exactly limit / STEP

@@ -58,6 +58,26 @@ def test_only_the_latest_days_are_kept() -> None:
     assert book.lifetime.requests == DAYS_KEPT + 5  # the lifetime totals keep everything
 
 
+def test_merged_books_count_what_one_book_would_have() -> None:
+    requests = [request(MAY_2), request(MAY_1), request(MAY_2, client="beta"), request(MAY_1, model="mystery")]
+    whole, ours, theirs = Book(), Book(), Book()
+    for index, counted in enumerate(requests):
+        whole.add(counted, 3e-6)
+        (ours if index % 2 else theirs).add(counted, 3e-6)
+    theirs.merge(ours)  # the later request is theirs: the merged book's last request stays theirs
+    assert theirs.to_json() == whole.to_json() | {"last_request": datetime.fromtimestamp(MAY_2, UTC).isoformat()}
+
+
+def test_a_merge_keeps_only_the_latest_days() -> None:
+    book, old = Book(), Book()
+    for day in range(DAYS_KEPT):
+        book.add(request(MAY_2 + day * 86400), 3e-6)
+    old.add(request(MAY_1), 3e-6)
+    book.merge(old)
+    assert len(book.days) == DAYS_KEPT and "2026-05-01" not in book.days
+    assert book.lifetime.requests == DAYS_KEPT + 1
+
+
 def test_json_round_trip() -> None:
     book = Book()
     book.add(request(MAY_1), 3e-6)
