@@ -175,6 +175,21 @@ def test_the_text_view_marks_each_check_and_counts(user: Setup) -> None:
     assert lines[-1] == "1 failure(s), 1 warning(s)"  # the proxy is down; nothing went through it yet
 
 
+def test_headroom_check_passes_everything_after_the_check_to_it(user: Setup) -> None:
+    """`--` before the check is argparse's end of options, not a reason to run nothing."""
+    result = user.run("headroom-check", "--", "doctor", "--json", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+    help_text = user.run("headroom-check", "doctor", "--help")
+    assert (help_text.returncode, help_text.stdout.startswith("usage: headroom-check doctor")) == (0, True)
+
+
+def test_headroom_check_without_a_check_is_a_usage_error(user: Setup) -> None:
+    result = user.run("headroom-check")
+    assert result.returncode == 2
+    assert "the following arguments are required: check" in result.stderr
+
+
 def test_a_proxy_of_another_version_with_its_budget_spent(user: Setup) -> None:
     """A stand-in answering /livez and /health like a proxy of version 0.0.1 running the user's uncompiled rules
     (compiled in memory), whose daily budget is spent."""
