@@ -84,9 +84,9 @@ class Setup:
         (self.home / ".claude").mkdir(exist_ok=True)
         self.write(where, json.dumps({"env": {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}"}}))
 
-    def route_codex(self, port: int) -> None:
+    def route_codex(self, port: int, where: str = "~/.codex/config.toml") -> None:
         provider = f'[model_providers.headroom]\nname = "headroom"\nbase_url = "http://127.0.0.1:{port}/v1"\n'
-        self.write("~/.codex/config.toml", f'model_provider = "headroom"\n\n{provider}')
+        self.write(where, f'model_provider = "headroom"\n\n{provider}')
 
     def seed_savings(self, requests: int = 3, saved: int = 12_000) -> None:
         last = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
@@ -236,6 +236,16 @@ def test_fully_routed_with_savings_passes(user: Setup, proxy: int) -> None:
     assert "12,000 tokens saved" in checks["savings"]["summary"]
     assert "5 minutes ago" in checks["savings"]["summary"]
     assert user.run("headroom", "doctor", "--port", str(proxy)).stdout.splitlines()[-1] == "all checks passed"
+
+
+def test_codex_home_under_the_home_folder_is_the_config_wrap_edits(user: Setup) -> None:
+    """`CODEX_HOME=~/...` is where `headroom wrap codex` writes (it expands the ~), so the doctor reads there too."""
+    port = free_port()
+    user.env["CODEX_HOME"] = "~/codex"
+    user.route_codex(port, where="~/codex/config.toml")
+    _, checks = user.doctor("--port", str(port))
+    assert checks["codex"]["status"] == "pass", checks["codex"]
+    assert "~/codex/config.toml" in checks["codex"]["summary"]
 
 
 @pytest.mark.parametrize(
