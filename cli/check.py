@@ -10,11 +10,14 @@ from headroom.cli import doctor
 CHECKS = {"doctor": doctor.main}
 
 
-def main(argv: list[str] | None = None, prog: str = "headroom-check") -> int:
+def build_parser(prog: str = "headroom-check") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Health checks for a headroom setup.")
     parser.add_argument("check", choices=list(CHECKS), help="doctor: check the proxy and the clients' routing")
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in CHECKS:  # the check parses its own flags, --help included
-        return CHECKS[argv[0]](argv[1:], prog=f"{prog} {argv[0]}")
-    parser.parse_args(argv)  # exits with a usage error or the help
-    return 2
+    # Everything after the check is the check's own (its --help included), as in `headroom wrap`.
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to the check, which parses them")
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "headroom-check") -> int:
+    args = build_parser(prog).parse_args(sys.argv[1:] if argv is None else argv)
+    return CHECKS[args.check](args.args, prog=f"{prog} {args.check}")

@@ -26,8 +26,7 @@ from headroom import __version__
 from headroom.cli.probe import RunningProxy, proxy_url, running_proxy
 from headroom.runtime import detect, policy
 from headroom.runtime.proxy import savings
-from headroom.runtime.store import DEFAULT_PATH as DEFAULT_STORE
-from headroom.runtime.store import Store
+from headroom.runtime.store import Store, location
 
 DEFAULT_HOST = "127.0.0.1"
 LIKELY_PORTS = range(8787, 8791)  # where else a proxy may be: the default port and the next few
@@ -225,17 +224,17 @@ def _short(source_hash: Any) -> str:
 def check_store(ctx: Context) -> Result:
     """Fail when the reversible store cannot be written: the proxy is then not ready (compressing would replace
     text nobody could get back). Opening it creates it where the proxy would."""
-    location = Path(os.environ.get("HEADROOM_STORE_PATH") or DEFAULT_STORE).expanduser()
+    path = location()
     try:
-        store = Store(location)
+        store = Store(path)
         problem = None if store.writable() else "it refuses writes"
         store.close()
     except (OSError, sqlite3.Error) as error:
         problem = str(error)
     if problem is None:
-        return Result("store", Status.PASS, f"{location} is writable")
+        return Result("store", Status.PASS, f"{path} is writable")
     hint = f"make it writable, or set HEADROOM_STORE_PATH to a file in a writable folder and restart: {ctx.restart()}"
-    return Result("store", Status.FAIL, f"{location}: {problem}", hint)
+    return Result("store", Status.FAIL, f"{path}: {problem}", hint)
 
 
 def check_detection(ctx: Context) -> Result:

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from headroom.cli import wrap_claude, wrap_codex
 from headroom.cli.doctor_checks import Context, Result, Status
 
-ANTHROPIC = "ANTHROPIC_BASE_URL"
-OPENAI = "OPENAI_BASE_URL"
+ANTHROPIC, OPENAI = wrap_claude.BASE_URL, wrap_codex.BASE_URL  # the variables `headroom wrap` sets
 PATHS = {ANTHROPIC: "", OPENAI: "/v1"}  # the path each client's base URL must have (clients append the rest)
 
 
@@ -71,10 +71,10 @@ def shown(path: Path) -> str:
 
 
 def claude_settings() -> list[Path]:
-    """Claude Code's settings files, lowest precedence first."""
+    """Claude Code's settings files, lowest precedence first; the last is the one `headroom wrap claude` edits."""
     user = Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
-    project = Path.cwd() / ".claude"
-    return [user / "settings.json", project / "settings.json", project / "settings.local.json"]
+    local = wrap_claude.target()
+    return [user / "settings.json", local.parent / "settings.json", local]
 
 
 def check_claude(ctx: Context) -> Result:
@@ -121,9 +121,10 @@ def _routed(name: str, ctx: Context, sources: list[tuple[str, str]], variable: s
 
 
 def check_codex(ctx: Context) -> Result:
-    """Skip when Codex is not set up here; warn when its provider does not reach this proxy."""
-    home = Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex")
-    config = home / "config.toml"
+    """Skip when Codex is not set up here; warn when its provider does not reach this proxy. The config is the
+    one `headroom wrap codex` edits."""
+    config = wrap_codex.target()
+    home = config.parent
     if not home.is_dir():
         return Result("codex", Status.SKIP, f"Codex is not set up here (no {shown(home)})")
     hint = f"route it: {ctx.command('headroom', 'wrap', 'codex', host=False)}"

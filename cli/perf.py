@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from headroom.cli.no_data import NO_DATA
 from headroom.runtime.proxy.config import default_log_file
 from headroom.runtime.proxy.requestlog import rotated
 from headroom.runtime.proxy.stats import NO_TOOL, UNDETECTED, percentiles
 
-NO_DATA = "no requests through the proxy yet — start it with `headroom proxy`"
 FORMATS = ("text", "json", "csv")
 COLUMNS = ("blocks", "tokens_before", "tokens_after", "tokens_saved", "ms")
 _GROUP_FIELDS = {"tool": str, "kind": str, "blocks": int, "tokens_before": int, "tokens_after": int, "ms": (int, float)}

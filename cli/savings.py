@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from headroom.cli.no_data import NO_DATA
 from headroom.runtime.proxy.daybook import Book, Requests
 from headroom.runtime.proxy.savings import default_path, load
 
-NO_DATA = "no requests through the proxy yet — start it with `headroom proxy`"
 BAR_WIDTH = 24
 WEEK = 7  # days in "last 7 days", today included
 

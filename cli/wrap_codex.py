@@ -19,6 +19,7 @@ from headroom.cli.wrap_edits import EditRefused
 
 BEGIN = "# >>> headroom (added by headroom wrap; removed on exit) >>>"
 END = "# <<< headroom <<<"
+BASE_URL = "OPENAI_BASE_URL"
 DISABLED = "# headroom wrap disabled: "  # before the user's own model_provider line while wrapped
 _TABLE = re.compile(r"\s*\[")
 _MODEL_PROVIDER = re.compile(r"""\s*(model_provider|"model_provider"|'model_provider')\s*=""")
@@ -29,7 +30,7 @@ def target() -> Path:
 
 
 def environment(env: dict[str, str], url: str, project: str) -> dict[str, str]:
-    return {**env, "OPENAI_BASE_URL": f"{url}/v1"}
+    return {**env, BASE_URL: f"{url}/v1"}
 
 
 def edit(original: str | None, url: str, project: str) -> str:

@@ -34,10 +34,16 @@ create table if not exists results (key text primary key, text text, summary tex
 reference = text_digest
 
 
+def location(path: Path | str | None = None) -> Path:
+    """Where the store is: `path` when given, else `HEADROOM_STORE_PATH`, else the default. One definition, so the
+    doctor checks the very file the proxy opens."""
+    return Path(path or os.environ.get("HEADROOM_STORE_PATH") or DEFAULT_PATH).expanduser()
+
+
 class Store:
     def __init__(self, path: Path | str | None = None, ttl_seconds: float = 7 * 86400.0,
                  max_bytes: int = 512 * 1024**2) -> None:  # fmt: skip
-        self.path = Path(path or os.environ.get("HEADROOM_STORE_PATH") or DEFAULT_PATH).expanduser()
+        self.path = location(path)
         self.ttl_seconds = ttl_seconds
         self.max_bytes = max_bytes
         self._lock = threading.Lock()

@@ -84,9 +84,9 @@ class Setup:
         (self.home / ".claude").mkdir(exist_ok=True)
         self.write(where, json.dumps({"env": {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}"}}))
 
-    def route_codex(self, port: int) -> None:
+    def route_codex(self, port: int, where: str = "~/.codex/config.toml") -> None:
         provider = f'[model_providers.headroom]\nname = "headroom"\nbase_url = "http://127.0.0.1:{port}/v1"\n'
-        self.write("~/.codex/config.toml", f'model_provider = "headroom"\n\n{provider}')
+        self.write(where, f'model_provider = "headroom"\n\n{provider}')
 
     def seed_savings(self, requests: int = 3, saved: int = 12_000) -> None:
         last = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
@@ -175,6 +175,21 @@ def test_the_text_view_marks_each_check_and_counts(user: Setup) -> None:
     assert lines[-1] == "1 failure(s), 1 warning(s)"  # the proxy is down; nothing went through it yet
 
 
+def test_headroom_check_passes_everything_after_the_check_to_it(user: Setup) -> None:
+    """`--` before the check is argparse's end of options, not a reason to run nothing."""
+    result = user.run("headroom-check", "--", "doctor", "--json", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+    help_text = user.run("headroom-check", "doctor", "--help")
+    assert (help_text.returncode, help_text.stdout.startswith("usage: headroom-check doctor")) == (0, True)
+
+
+def test_headroom_check_without_a_check_is_a_usage_error(user: Setup) -> None:
+    result = user.run("headroom-check")
+    assert result.returncode == 2
+    assert "the following arguments are required: check" in result.stderr
+
+
 def test_a_proxy_of_another_version_with_its_budget_spent(user: Setup) -> None:
     """A stand-in answering /livez and /health like a proxy of version 0.0.1 running the user's uncompiled rules
     (compiled in memory), whose daily budget is spent."""
@@ -221,6 +236,16 @@ def test_fully_routed_with_savings_passes(user: Setup, proxy: int) -> None:
     assert "12,000 tokens saved" in checks["savings"]["summary"]
     assert "5 minutes ago" in checks["savings"]["summary"]
     assert user.run("headroom", "doctor", "--port", str(proxy)).stdout.splitlines()[-1] == "all checks passed"
+
+
+def test_codex_home_under_the_home_folder_is_the_config_wrap_edits(user: Setup) -> None:
+    """`CODEX_HOME=~/...` is where `headroom wrap codex` writes (it expands the ~), so the doctor reads there too."""
+    port = free_port()
+    user.env["CODEX_HOME"] = "~/codex"
+    user.route_codex(port, where="~/codex/config.toml")
+    _, checks = user.doctor("--port", str(port))
+    assert checks["codex"]["status"] == "pass", checks["codex"]
+    assert "~/codex/config.toml" in checks["codex"]["summary"]
 
 
 @pytest.mark.parametrize(

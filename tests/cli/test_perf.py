@@ -14,7 +14,7 @@ import subprocess
 import pytest
 from support.traffic import Recorded
 
-NO_DATA = "no requests through the proxy yet — start it with `headroom proxy`"
+from headroom.cli.no_data import NO_DATA
 
 
 def perf(recorded: Recorded, *argv: str) -> str:

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 from support.traffic import MYSTERY, Recorded
 
+from headroom.cli.no_data import NO_DATA
 from headroom.runtime.proxy.daybook import Book, Counted
 from headroom.runtime.proxy.prices import known_price
-
-NO_DATA = "no requests through the proxy yet — start it with `headroom proxy`"
 
 
 def report(recorded: Recorded) -> dict[str, Any]:
@@ -86,6 +85,7 @@ def test_days_are_utc_days_and_the_periods_count_the_right_ones(home: Recorded) 
 def test_no_data_yet(home: Recorded) -> None:
     text = home.run("savings")
     assert (text.returncode, text.stdout.strip()) == (0, NO_DATA)
+    assert all(f"`headroom {command}`" in NO_DATA for command in ("wrap claude", "wrap codex", "doctor"))
     data = report(home)
     assert data["periods"]["all_time"]["requests"] == 0 and data["by_model"] == {} and data["no_price"] == []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom.runtime.store import Store, reference
+from headroom.runtime.store import Store, location, reference
 
 
 def test_originals_round_trip_exactly_and_survive_reopening(tmp_path: Path) -> None:
@@ -18,6 +18,19 @@ def test_originals_round_trip_exactly_and_survive_reopening(tmp_path: Path) -> N
     assert ref == reference(text) and len(ref) == 16
     store.close()
     assert Store(tmp_path / "s.db").original(ref) == text
+
+
+def test_the_location_is_the_path_given_else_the_variable_else_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HEADROOM_STORE_PATH", "~/moved.db")
+    store = Store()
+    assert location() == tmp_path / "moved.db" == store.path
+    store.close()
+    assert location("~/given.db") == tmp_path / "given.db"
+    monkeypatch.delenv("HEADROOM_STORE_PATH")
+    assert location() == tmp_path / ".headroom" / "ccr_store.db"
 
 
 def test_the_database_is_in_wal_mode(tmp_path: Path) -> None:
