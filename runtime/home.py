@@ -4,10 +4,11 @@ together."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from headroom.runtime.store import location
 
 
 def data_dir() -> Path:
-    store = os.environ.get("HEADROOM_STORE_PATH")
-    return Path(store).expanduser().parent if store else Path.home() / ".headroom"
+    """The reversible store's folder, which holds everything else too."""
+    return location().parent
