@@ -4,6 +4,9 @@ wrap: find the client, undo what an earlier wrap killed with SIGKILL left in its
 (starting one if none answers), edit the client's config, run the client, then undo the edit and release the proxy.
 Its exit code is the client's (128 + N for a client killed by signal N); 127 when the client is not on PATH, 1 when
 the proxy or the config edit fails, with nothing left changed.
+
+unwrap: undo the config edits of `client` whose wraps have died, and stop the proxies those wraps started and no
+running wrap uses.
 """
 
 from __future__ import annotations
@@ -82,9 +85,11 @@ def unwrap_main(argv: list[str] | None = None, prog: str = "headroom unwrap") ->
         with locked():
             done = wrap_edits.undo_leftovers(client, CLIENTS[client])
             held = wrap_edits.records(client)
+        stopped = wrap_proxy.release_leftovers()  # outside the lock: each release() takes it (flock is not reentrant)
     except (EditRefused, OSError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
+    done += [f"stopped the proxy at {proxy_url(HOST, port)}, which no running wrap uses" for port in stopped]
     for said in done:
         print(f"{prog}: {said}")
     for record in held:

@@ -61,6 +61,12 @@ def release(port: int) -> bool:
         return True
 
 
+def release_leftovers() -> list[int]:
+    """Stop the proxies wraps started whose wraps have all died (SIGKILL leaves their leases behind); the ports
+    where one was stopped. A proxy a live wrap holds is left running."""
+    return [port for port in _ports() if release(port)]
+
+
 def log_path(port: int) -> Path:
     return data_dir() / "logs" / f"proxy-{port}.log"
 
@@ -116,6 +122,12 @@ def _wait_gone(pid: int) -> None:
         if not alive(pid):
             return
         time.sleep(POLL)
+
+
+def _ports() -> list[int]:
+    """The ports wraps have leased a proxy on."""
+    names = (folder.name.removeprefix("port-") for folder in state_dir().glob("port-*"))
+    return sorted(int(name) for name in names if name.isdigit())
 
 
 def _port_dir(port: int) -> Path:

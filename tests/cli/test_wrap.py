@@ -123,7 +123,9 @@ def test_a_wrap_killed_with_sigkill_is_undone_by_unwrap(sandbox: Sandbox) -> Non
     undone = sandbox.run("unwrap", "codex")
     assert undone.returncode == 0, undone.stderr
     assert f"restored {sandbox.codex_config}" in undone.stdout
+    assert f"stopped the proxy at http://127.0.0.1:{sandbox.port}" in undone.stdout
     assert sandbox.codex_config.read_bytes() == CODEX_CONFIG
+    assert not answers(sandbox.port) and not list(sandbox.data.glob("wrap/port-*/*"))  # no proxy, lease or record
     again = sandbox.run("unwrap", "codex")
     assert (again.returncode, again.stdout.strip()) == (0, "headroom unwrap: nothing to undo for codex")
 
