@@ -1,7 +1,7 @@
 """`headroom wrap claude|codex` and `headroom unwrap`: run a coding agent through the proxy, and undo it.
 
-wrap: find the client, undo what an earlier wrap killed with SIGKILL left in its config, lease the proxy on the port
-(starting one if none answers), edit the client's config, run the client, then undo the edit and release the proxy.
+wrap: find the client, undo what an earlier wrap killed with SIGKILL left in its config, edit the client's config,
+lease the proxy on the port (starting one if none answers), run the client, then undo the edit and release the proxy.
 Its exit code is the client's (128 + N for a client killed by signal N); 127 when the client is not on PATH, 1 when
 the proxy or the config edit fails, with nothing left changed.
 
@@ -103,15 +103,14 @@ def unwrap_main(argv: list[str] | None = None, prog: str = "headroom unwrap") ->
 def _wrap(prog: str, client: str, argv: list[str], port: int, relay: SignalRelay) -> int:
     config = CLIENTS[client]
     url, project = proxy_url(HOST, port), project_name(Path.cwd())
-    with locked():
-        for said in wrap_edits.undo_leftovers(client, config):
-            print(f"{prog}: {said} (left by a wrap that did not exit cleanly)", file=sys.stderr)
-    started = wrap_proxy.acquire(port)
-    print(f"{prog}: {'started' if started else 'using'} the proxy at {url}", file=sys.stderr)
     try:
         try:
-            with locked():
+            with locked():  # the edit first: one refused (a broken file, another port's wrap) starts no proxy
+                for said in wrap_edits.undo_leftovers(client, config):
+                    print(f"{prog}: {said} (left by a wrap that did not exit cleanly)", file=sys.stderr)
                 wrap_edits.apply(client, config, url, project)
+            started = wrap_proxy.acquire(port)  # in the try: a signal right after it still releases the proxy
+            print(f"{prog}: {'started' if started else 'using'} the proxy at {url}", file=sys.stderr)
             return relay.run(argv, config.environment(dict(os.environ), url, project))
         finally:  # also when setup was interrupted half way: release() undoes only an edit on record
             relay.finish()
