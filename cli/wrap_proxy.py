@@ -38,7 +38,7 @@ def acquire(port: int) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
         started = running_proxy(HOST, port) is None
         if started:
-            (folder / "proxy.pid").write_text(str(_start(port)), encoding="utf-8")
+            _start(port, folder / "proxy.pid")
         elif (pid := _started_pid(folder)) is not None and not alive(pid):
             (folder / "proxy.pid").unlink()  # that one died; whoever answers now is not ours to stop
         _lease(folder, os.getpid()).touch()
@@ -71,8 +71,9 @@ def log_path(port: int) -> Path:
     return data_dir() / "logs" / f"proxy-{port}.log"
 
 
-def _start(port: int) -> int:
-    """Start `headroom proxy` detached and wait until it is ready; its pid."""
+def _start(port: int, record: Path) -> None:
+    """Start `headroom proxy` detached and wait until it is ready. Its pid goes on `record` at once, so a wrap
+    killed while it starts leaves it on record for the next wrap or unwrap to stop."""
     log = log_path(port)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "headroom.cli.main", "proxy", "--host", HOST, "--port", str(port)]
@@ -81,12 +82,13 @@ def _start(port: int) -> int:
             command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True
         )
     try:
+        record.write_text(str(process.pid), encoding="utf-8")
         _wait_ready(process, port, log)
     except BaseException:
         process.kill()
         process.wait()
+        record.unlink(missing_ok=True)
         raise
-    return process.pid
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
