@@ -25,9 +25,9 @@ from headroom.cli.wrap_child import Interrupted, SignalRelay
 from headroom.cli.wrap_edits import EditRefused
 from headroom.cli.wrap_proxy import HOST, ProxyError
 from headroom.cli.wrap_state import locked
+from headroom.runtime.proxy.config import ProxyConfig, port
 
 CLIENTS: dict[str, ModuleType] = {"claude": wrap_claude, "codex": wrap_codex}
-DEFAULT_PORT = 8787
 NOT_FOUND = 127  # the shell's code for a command it cannot find
 
 
@@ -36,7 +36,7 @@ def build_wrap_parser(prog: str = "headroom wrap") -> argparse.ArgumentParser:
         prog=prog, description="Run a coding agent with its requests routed through the proxy."
     )
     parser.add_argument("client", choices=tuple(CLIENTS))
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the proxy's port (default: %(default)s)")
+    parser.add_argument("--port", type=port, default=ProxyConfig().port, help="the proxy's port (default: %(default)s)")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to the client unchanged")
     return parser
 
@@ -50,8 +50,6 @@ def build_unwrap_parser(prog: str = "headroom unwrap") -> argparse.ArgumentParse
 def wrap_main(argv: list[str] | None = None, prog: str = "headroom wrap") -> int:
     parser = build_wrap_parser(prog)
     args = _parse_wrap(parser, sys.argv[1:] if argv is None else argv)
-    if not 1 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not a port number (1-65535)")
     executable = shutil.which(args.client)
     if executable is None:
         print(f"{prog}: '{args.client}' was not found on PATH; install it, then wrap again", file=sys.stderr)

@@ -19,8 +19,9 @@ from pathlib import Path
 from headroom.cli.probe import running_proxy
 from headroom.cli.wrap_state import alive, locked, state_dir
 from headroom.runtime.home import data_dir
+from headroom.runtime.proxy.config import ProxyConfig
 
-HOST = "127.0.0.1"
+HOST = ProxyConfig().host  # the loopback address: a wrap's proxy serves this machine's clients only
 READY_TIMEOUT = 30.0  # seconds for a started proxy to load its policy and answer /readyz
 STOP_TIMEOUT = 10.0  # seconds for a stopped proxy to finish its requests in flight and exit
 POLL = 0.05
