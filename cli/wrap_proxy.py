@@ -13,10 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from headroom.cli.probe import running_proxy
+from headroom.cli.probe import get_json, proxy_url, running_proxy
 from headroom.cli.wrap_state import alive, locked, state_dir
 from headroom.runtime.home import data_dir
 from headroom.runtime.proxy.config import ProxyConfig
@@ -110,11 +109,8 @@ def _last_line(log: Path) -> str:
 
 
 def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=1) as answer:
-            return answer.status == 200
-    except OSError:  # refused while it starts, or 503 (an HTTPError) while it cannot work yet
-        return False
+    """Whether /readyz says 200; refused while the proxy starts and 503 while it cannot work yet are both None."""
+    return get_json(proxy_url(HOST, port) + "/readyz", timeout=1) is not None
 
 
 def _wait_gone(pid: int) -> None:
