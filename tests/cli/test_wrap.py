@@ -266,3 +266,9 @@ def test_headroom_serve_wrap_is_headroom_wrap(sandbox: Sandbox) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert report(result.stdout)["argv"] == ["--version"]
+
+
+def test_headroom_proxy_is_only_the_proxy(sandbox: Sandbox) -> None:
+    result = sandbox.run("proxy", "unwrap", "claude")
+    assert result.returncode == 2
+    assert "unrecognized arguments: unwrap claude" in result.stderr
