@@ -41,6 +41,7 @@ from headroom.cli import doctor_checks as checks
 from headroom.cli import doctor_routing as routing
 from headroom.cli.doctor_checks import Context, Result, Status
 from headroom.cli.probe import running_proxy
+from headroom.runtime.proxy.config import ProxyConfig, port
 
 CHECKS: list[Callable[[Context], Result]] = [
     checks.check_proxy,
@@ -62,8 +63,9 @@ def build_parser(prog: str = "headroom-check doctor") -> argparse.ArgumentParser
     parser = argparse.ArgumentParser(
         prog=prog, description="Check the proxy and that the clients are routed through it."
     )
-    parser.add_argument("--host", default=checks.DEFAULT_HOST, help="the proxy's address (default: %(default)s)")
-    parser.add_argument("--port", type=_port, default=8787, help="the proxy's port (default: %(default)s)")
+    defaults = ProxyConfig()
+    parser.add_argument("--host", default=defaults.host, help="the proxy's address (default: %(default)s)")
+    parser.add_argument("--port", type=port, default=defaults.port, help="the proxy's port (default: %(default)s)")
     parser.add_argument("--rules", type=Path, help="the policy to check (default: the proxy's, else the shipped one)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
@@ -114,9 +116,3 @@ def as_text(ctx: Context, results: list[Result]) -> str:
     warnings = sum(result.status is Status.WARN for result in results)
     lines += ["", f"{failures} failure(s), {warnings} warning(s)" if failures or warnings else "all checks passed"]
     return "\n".join(lines)
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return int(text)

@@ -26,10 +26,11 @@ from headroom import __version__
 from headroom.cli.probe import RunningProxy, proxy_url, running_proxy
 from headroom.runtime import detect, policy
 from headroom.runtime.proxy import savings
+from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.store import Store, location
 
-DEFAULT_HOST = "127.0.0.1"
-LIKELY_PORTS = range(8787, 8791)  # where else a proxy may be: the default port and the next few
+DEFAULT_HOST = ProxyConfig().host
+LIKELY_PORTS = range(ProxyConfig().port, ProxyConfig().port + 4)  # where else a proxy may be: the default port and the next few
 SCAN_TIMEOUT = 0.5  # seconds per port when looking for a proxy elsewhere (loopback refuses at once)
 PROSE = "The quick brown fox jumps over the lazy dog, and then it rests in the shade for a while."
 

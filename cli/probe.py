@@ -28,15 +28,16 @@ def proxy_url(host: str, port: int) -> str:
 def running_proxy(host: str, port: int, timeout: float = LIVENESS_TIMEOUT) -> RunningProxy | None:
     """The headroom proxy on `host:port`, or None when nothing answers there or what answers is not headroom."""
     url = proxy_url(host, port)
-    if _get_json(url + "/livez", timeout) is None:
+    if get_json(url + "/livez", timeout) is None:
         return None
-    health = _get_json(url + "/health", timeout)
+    health = get_json(url + "/health", timeout)
     if health is None or "version" not in health:
         return None
     return RunningProxy(url, health)
 
 
-def _get_json(url: str, timeout: float) -> dict[str, Any] | None:
+def get_json(url: str, timeout: float) -> dict[str, Any] | None:
+    """The JSON object a 2xx answer carries; None for anything else (an error status is an HTTPError)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as answer:
             body = json.loads(answer.read())

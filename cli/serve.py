@@ -1,4 +1,5 @@
-"""`headroom-serve` (also `headroom proxy`): the compression proxy.
+"""`headroom-serve` (also `headroom proxy`): the compression proxy. `headroom-serve wrap|unwrap ...` is `headroom
+wrap|unwrap ...` (`script`, the console script's entry point); `headroom proxy` is the proxy alone (`main`).
 
 It loads the policy first (compiling it if the generated code is stale), so a broken policy is reported before
 anything listens, then serves until SIGTERM or SIGINT, letting the requests in flight finish.
@@ -23,13 +24,19 @@ def build_parser(prog: str = "headroom-serve") -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
+def script(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
+    """`headroom-serve`: the proxy, or `headroom-serve wrap|unwrap ...` as `headroom wrap|unwrap ...`."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("wrap", "unwrap"):  # `headroom-serve wrap claude` is `headroom wrap claude`
+    if argv[:1] in (["wrap"], ["unwrap"]):
         from headroom.cli import wrap
 
         run = wrap.wrap_main if argv[0] == "wrap" else wrap.unwrap_main
         return run(argv[1:], prog=f"{prog} {argv[0]}")
+    return main(argv, prog)
+
+
+def main(argv: list[str] | None = None, prog: str = "headroom-serve") -> int:
+    argv = sys.argv[1:] if argv is None else argv
     # The proxy's modules (Falcon, waitress, the engine) are imported here, not at the top: `headroom compile`
     # and the other subcommands import this module and should not pay for them.
     from headroom.runtime.engine import engine_for

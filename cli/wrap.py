@@ -1,9 +1,12 @@
 """`headroom wrap claude|codex` and `headroom unwrap`: run a coding agent through the proxy, and undo it.
 
-wrap: find the client, undo what an earlier wrap killed with SIGKILL left in its config, lease the proxy on the port
-(starting one if none answers), edit the client's config, run the client, then undo the edit and release the proxy.
+wrap: find the client, undo what an earlier wrap killed with SIGKILL left in its config, edit the client's config,
+lease the proxy on the port (starting one if none answers), run the client, then undo the edit and release the proxy.
 Its exit code is the client's (128 + N for a client killed by signal N); 127 when the client is not on PATH, 1 when
 the proxy or the config edit fails, with nothing left changed.
+
+unwrap: undo the config edits of `client` whose wraps have died, and stop the proxies those wraps started and no
+running wrap uses.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from headroom.cli.wrap_child import Interrupted, SignalRelay
 from headroom.cli.wrap_edits import EditRefused
 from headroom.cli.wrap_proxy import HOST, ProxyError
 from headroom.cli.wrap_state import locked
+from headroom.runtime.proxy.config import ProxyConfig, port
 
 CLIENTS: dict[str, ModuleType] = {"claude": wrap_claude, "codex": wrap_codex}
-DEFAULT_PORT = 8787
 NOT_FOUND = 127  # the shell's code for a command it cannot find
 
 
@@ -33,7 +36,7 @@ def build_wrap_parser(prog: str = "headroom wrap") -> argparse.ArgumentParser:
         prog=prog, description="Run a coding agent with its requests routed through the proxy."
     )
     parser.add_argument("client", choices=tuple(CLIENTS))
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="the proxy's port (default: %(default)s)")
+    parser.add_argument("--port", type=port, default=ProxyConfig().port, help="the proxy's port (default: %(default)s)")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed to the client unchanged")
     return parser
 
@@ -47,8 +50,6 @@ def build_unwrap_parser(prog: str = "headroom unwrap") -> argparse.ArgumentParse
 def wrap_main(argv: list[str] | None = None, prog: str = "headroom wrap") -> int:
     parser = build_wrap_parser(prog)
     args = _parse_wrap(parser, sys.argv[1:] if argv is None else argv)
-    if not 1 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not a port number (1-65535)")
     executable = shutil.which(args.client)
     if executable is None:
         print(f"{prog}: '{args.client}' was not found on PATH; install it, then wrap again", file=sys.stderr)
@@ -82,9 +83,11 @@ def unwrap_main(argv: list[str] | None = None, prog: str = "headroom unwrap") ->
         with locked():
             done = wrap_edits.undo_leftovers(client, CLIENTS[client])
             held = wrap_edits.records(client)
+        stopped = wrap_proxy.release_leftovers()  # outside the lock: each release() takes it (flock is not reentrant)
     except (EditRefused, OSError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
+    done += [f"stopped the proxy at {proxy_url(HOST, port)}, which no running wrap uses" for port in stopped]
     for said in done:
         print(f"{prog}: {said}")
     for record in held:
@@ -98,15 +101,14 @@ def unwrap_main(argv: list[str] | None = None, prog: str = "headroom unwrap") ->
 def _wrap(prog: str, client: str, argv: list[str], port: int, relay: SignalRelay) -> int:
     config = CLIENTS[client]
     url, project = proxy_url(HOST, port), project_name(Path.cwd())
-    with locked():
-        for said in wrap_edits.undo_leftovers(client, config):
-            print(f"{prog}: {said} (left by a wrap that did not exit cleanly)", file=sys.stderr)
-    started = wrap_proxy.acquire(port)
-    print(f"{prog}: {'started' if started else 'using'} the proxy at {url}", file=sys.stderr)
     try:
         try:
-            with locked():
+            with locked():  # the edit first: one refused (a broken file, another port's wrap) starts no proxy
+                for said in wrap_edits.undo_leftovers(client, config):
+                    print(f"{prog}: {said} (left by a wrap that did not exit cleanly)", file=sys.stderr)
                 wrap_edits.apply(client, config, url, project)
+            started = wrap_proxy.acquire(port)  # in the try: a signal right after it still releases the proxy
+            print(f"{prog}: {'started' if started else 'using'} the proxy at {url}", file=sys.stderr)
             return relay.run(argv, config.environment(dict(os.environ), url, project))
         finally:  # also when setup was interrupted half way: release() undoes only an edit on record
             relay.finish()

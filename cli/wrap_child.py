@@ -6,6 +6,10 @@ the setup (`Interrupted`), so what was already done is undone. While the client 
 it has exited they are ignored, so that undoing the config edit is never cut short.
 
 A child killed by signal N gives exit code 128 + N, as a shell reports it.
+
+A SIGINT while wrap is the terminal's foreground process group is taken for Ctrl-C, which the terminal sends the
+client too, so it is not passed on. The one it misjudges: `kill -INT <wrap pid>` from elsewhere while wrap runs in
+the foreground never reaches the client; signal the client itself, or send wrap SIGTERM.
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ class SignalRelay:
         self._phase = "running"
         try:
             self._child = subprocess.Popen(argv, env=env)
-            for signum in self._pending:
-                self._forward(signum)
+            for signum in self._pending:  # arrived before the fork, so not even a terminal's Ctrl-C reached it
+                self._send(signum)
             code = self._child.wait()
         finally:
             self.finish()
@@ -70,7 +74,11 @@ class SignalRelay:
                 self._forward(signum)
 
     def _forward(self, signum: int) -> None:
-        if self._child is not None and self._child.poll() is None and not _terminal_sent_it(signum):
+        if not _terminal_sent_it(signum):
+            self._send(signum)
+
+    def _send(self, signum: int) -> None:
+        if self._child is not None and self._child.poll() is None:
             self._child.send_signal(signum)
 
 

@@ -48,12 +48,9 @@ class Record:
 
 def apply(client: str, config: ConfigEdit, url: str, project: str) -> None:
     """Edit the client's file for this wrap process, or join the edit a running wrap made with the same settings.
-    Call under `locked()`."""
+    Call under `locked()`, after `undo_leftovers`: a record still here then belongs to a running wrap."""
     path = _real(config.target())
     record = _load(_record_path(client, path))
-    if record is not None and not _live(record):
-        _undo(record, config)
-        record = None
     if record is not None:
         if config.edit(record.original, url, project) != record.edited:
             raise EditRefused(

@@ -13,14 +13,14 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from headroom.cli.probe import running_proxy
+from headroom.cli.probe import get_json, proxy_url, running_proxy
 from headroom.cli.wrap_state import alive, locked, state_dir
 from headroom.runtime.home import data_dir
+from headroom.runtime.proxy.config import ProxyConfig
 
-HOST = "127.0.0.1"
+HOST = ProxyConfig().host  # the loopback address: a wrap's proxy serves this machine's clients only
 READY_TIMEOUT = 30.0  # seconds for a started proxy to load its policy and answer /readyz
 STOP_TIMEOUT = 10.0  # seconds for a stopped proxy to finish its requests in flight and exit
 POLL = 0.05
@@ -38,7 +38,7 @@ def acquire(port: int) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
         started = running_proxy(HOST, port) is None
         if started:
-            (folder / "proxy.pid").write_text(str(_start(port)), encoding="utf-8")
+            _start(port, folder / "proxy.pid")
         elif (pid := _started_pid(folder)) is not None and not alive(pid):
             (folder / "proxy.pid").unlink()  # that one died; whoever answers now is not ours to stop
         _lease(folder, os.getpid()).touch()
@@ -61,12 +61,19 @@ def release(port: int) -> bool:
         return True
 
 
+def release_leftovers() -> list[int]:
+    """Stop the proxies wraps started whose wraps have all died (SIGKILL leaves their leases behind); the ports
+    where one was stopped. A proxy a live wrap holds is left running."""
+    return [port for port in _ports() if release(port)]
+
+
 def log_path(port: int) -> Path:
     return data_dir() / "logs" / f"proxy-{port}.log"
 
 
-def _start(port: int) -> int:
-    """Start `headroom proxy` detached and wait until it is ready; its pid."""
+def _start(port: int, record: Path) -> None:
+    """Start `headroom proxy` detached and wait until it is ready. Its pid goes on `record` at once, so a wrap
+    killed while it starts leaves it on record for the next wrap or unwrap to stop."""
     log = log_path(port)
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "headroom.cli.main", "proxy", "--host", HOST, "--port", str(port)]
@@ -75,12 +82,13 @@ def _start(port: int) -> int:
             command, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True
         )
     try:
+        record.write_text(str(process.pid), encoding="utf-8")
         _wait_ready(process, port, log)
     except BaseException:
         process.kill()
         process.wait()
+        record.unlink(missing_ok=True)
         raise
-    return process.pid
 
 
 def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -101,11 +109,8 @@ def _last_line(log: Path) -> str:
 
 
 def _ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/readyz", timeout=1) as answer:
-            return answer.status == 200
-    except OSError:  # refused while it starts, or 503 (an HTTPError) while it cannot work yet
-        return False
+    """Whether /readyz says 200; refused while the proxy starts and 503 while it cannot work yet are both None."""
+    return get_json(proxy_url(HOST, port) + "/readyz", timeout=1) is not None
 
 
 def _wait_gone(pid: int) -> None:
@@ -116,6 +121,12 @@ def _wait_gone(pid: int) -> None:
         if not alive(pid):
             return
         time.sleep(POLL)
+
+
+def _ports() -> list[int]:
+    """The ports wraps have leased a proxy on."""
+    names = (folder.name.removeprefix("port-") for folder in state_dir().glob("port-*"))
+    return sorted(int(name) for name in names if name.isdigit())
 
 
 def _port_dir(port: int) -> Path:

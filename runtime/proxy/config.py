@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The proxy's flags."""
     defaults = ProxyConfig()
     _flag(parser, "--host", "HEADROOM_HOST", str, defaults.host, "address to listen on")
-    _flag(parser, "--port", "HEADROOM_PORT", _port, defaults.port, "port to listen on (0: any free port)")
+    _flag(parser, "--port", "HEADROOM_PORT", _listen_port, defaults.port, "port to listen on (0: any free port)")
     _flag(parser, "--rules", "HEADROOM_RULES", Path, None, "a .hrules policy file or folder (default: the shipped one)")
     _flag(parser, "--threads", "HEADROOM_THREADS", _positive(int), defaults.threads, "requests served at once")
     _flag(parser, "--request-timeout-seconds", "HEADROOM_REQUEST_TIMEOUT_SECONDS", _positive(float),
@@ -150,7 +150,13 @@ def _period(text: str) -> str:
     return text
 
 
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number")
+def port(text: str) -> int:
+    """The argparse type of every command's --port: a port number, 1-65535."""
+    if not text.isdigit() or not 0 < int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
     return int(text)
+
+
+def _listen_port(text: str) -> int:
+    """The proxy's --port: a port number, or 0 for any free one (the tests' proxies)."""
+    return 0 if text == "0" else port(text)

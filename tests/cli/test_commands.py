@@ -55,3 +55,13 @@ def test_unknown_subcommand_is_a_usage_error() -> None:
     result = run("headroom", "frobnicate")
     assert result.returncode == 2
     assert "unknown command 'frobnicate'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "given"),
+    [(("headroom", "wrap", "claude"), "0"), (("headroom", "doctor"), "65536"), (("headroom-serve",), "8787x")],
+)
+def test_every_port_is_checked_alike(command: tuple[str, ...], given: str) -> None:
+    result = run(*command, "--port", given)
+    assert result.returncode == 2
+    assert f"argument --port: '{given}' is not a port number (1-65535)" in result.stderr

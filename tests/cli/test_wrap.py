@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import tomllib
 from collections.abc import Iterator
@@ -123,9 +124,32 @@ def test_a_wrap_killed_with_sigkill_is_undone_by_unwrap(sandbox: Sandbox) -> Non
     undone = sandbox.run("unwrap", "codex")
     assert undone.returncode == 0, undone.stderr
     assert f"restored {sandbox.codex_config}" in undone.stdout
+    assert f"stopped the proxy at http://127.0.0.1:{sandbox.port}" in undone.stdout
     assert sandbox.codex_config.read_bytes() == CODEX_CONFIG
+    assert not answers(sandbox.port) and not list(sandbox.data.glob("wrap/port-*/*"))  # no proxy, lease or record
     again = sandbox.run("unwrap", "codex")
     assert (again.returncode, again.stdout.strip()) == (0, "headroom unwrap: nothing to undo for codex")
+
+
+def test_a_wrap_killed_while_its_proxy_starts_leaves_it_on_record(sandbox: Sandbox) -> None:
+    sandbox.data.mkdir()
+    store = sqlite3.connect(sandbox.data / "store.db", isolation_level=None)
+    store.execute("begin exclusive")  # the proxy waits for its store, so it is not ready while the test holds it
+    wrapping = subprocess.Popen(
+        ["headroom", "wrap", "codex", "--port", str(sandbox.port)], cwd=sandbox.project, env=sandbox.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    record = sandbox.data / "wrap" / f"port-{sandbox.port}" / "proxy.pid"
+    try:
+        wait_for(record.exists, "the starting proxy to be on record")
+    finally:
+        wrapping.kill()
+        wrapping.wait(timeout=WAIT)
+        store.close()
+    undone = sandbox.run("unwrap", "codex")
+    assert undone.returncode == 0, undone.stderr
+    assert f"stopped the proxy at http://127.0.0.1:{sandbox.port}" in undone.stdout
+    assert not record.exists() and not answers(sandbox.port)
 
 
 def test_the_next_wrap_undoes_what_a_killed_one_left(sandbox: Sandbox) -> None:
@@ -174,7 +198,8 @@ def test_a_config_wrap_cannot_edit_is_reported_and_left_alone(
     assert "Traceback" not in result.stderr
     assert '{"argv"' not in result.stdout  # the client never ran
     assert path.read_bytes() == text
-    wait_for(lambda: not answers(sandbox.port), "the proxy wrap started to stop")
+    assert "the proxy" not in result.stderr  # refused before a proxy was started (and stopped again)
+    assert not (sandbox.data / "logs" / f"proxy-{sandbox.port}.log").exists()
 
 
 def test_a_port_another_program_holds_is_reported(sandbox: Sandbox) -> None:
@@ -241,3 +266,9 @@ def test_headroom_serve_wrap_is_headroom_wrap(sandbox: Sandbox) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert report(result.stdout)["argv"] == ["--version"]
+
+
+def test_headroom_proxy_is_only_the_proxy(sandbox: Sandbox) -> None:
+    result = sandbox.run("proxy", "unwrap", "claude")
+    assert result.returncode == 2
+    assert "unrecognized arguments: unwrap claude" in result.stderr
