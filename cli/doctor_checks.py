@@ -30,7 +30,8 @@ from headroom.runtime.proxy.config import ProxyConfig
 from headroom.runtime.store import Store, location
 
 DEFAULT_HOST = ProxyConfig().host
-LIKELY_PORTS = range(ProxyConfig().port, ProxyConfig().port + 4)  # where else a proxy may be: the default port and the next few
+DEFAULT_PORT = ProxyConfig().port
+LIKELY_PORTS = range(DEFAULT_PORT, DEFAULT_PORT + 4)  # where else a proxy may be: the default port and the next few
 SCAN_TIMEOUT = 0.5  # seconds per port when looking for a proxy elsewhere (loopback refuses at once)
 PROSE = "The quick brown fox jumps over the lazy dog, and then it rests in the shade for a while."
 
